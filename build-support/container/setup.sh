@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Make `./pants package ::` able to build images on a Linux machine that has no Docker daemon.
+#
+# Why: Pants' docker backend shells out to `docker`. On machines with only a docker *client* (CI
+# sandboxes, rootless servers) we drive Debian's podman through a shim instead, and because no
+# registry may be reachable we build the `python:3.11-slim` stand-in locally with debootstrap, once.
+# With a working Docker daemon this script does nothing: real Docker users keep the official image.
+#
+# Idempotent: every step checks whether it is already done. Prints what it does and how long it took.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+STATE="${ROOT}/.polygear/container"
+SHIM_DIR="${STATE}/bin"
+BASE_IMAGE="${POLYGEAR_LOCAL_BASE_IMAGE:-localhost/polygear-base:bookworm-py311}"
+SUITE="${POLYGEAR_BASE_SUITE:-bookworm}"
+
+say() { printf '[container-setup] %s\n' "$*" >&2; }
+timed() {  # timed "<what>" cmd...
+  local what="$1"; shift
+  local t0=$SECONDS
+  say "${what}..."
+  "$@"
+  say "${what}: done in $((SECONDS - t0)) s"
+}
+
+docker_daemon_available() {
+  [ -S /var/run/docker.sock ] || [ -n "${DOCKER_HOST:-}" ] || return 1
+  command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1
+}
+
+if docker_daemon_available && [ "${POLYGEAR_FORCE_PODMAN:-0}" != 1 ]; then
+  say "a Docker daemon is reachable: nothing to set up (images use the official python:3.11-slim)"
+  exit 0
+fi
+
+if [ "$(uname -s)" != Linux ]; then
+  say "error: no Docker daemon reachable and podman fallback is Linux-only; start Docker Desktop and retry"
+  exit 1
+fi
+
+need_pkgs=()
+for cmd in podman buildah debootstrap runc; do
+  command -v "$cmd" >/dev/null 2>&1 || need_pkgs+=("$cmd")
+done
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    say "error: missing ${need_pkgs[*]}; install them with: sudo apt-get install -y podman buildah debootstrap runc uidmap"
+    exit 1
+  fi
+  timed "installing podman buildah debootstrap runc uidmap from Debian" \
+    bash -c 'export DEBIAN_FRONTEND=noninteractive; (apt-get update -qq || true) && apt-get install -y -qq podman buildah debootstrap runc uidmap >/dev/null'
+fi
+
+# crun's setrlimit and cgroup v2 hybrid mode fail in sandboxed kernels; runc + cgroupfs work.
+CONF=/etc/containers/containers.conf
+if [ "$(id -u)" = 0 ] && ! grep -q 'polygear' "$CONF" 2>/dev/null; then
+  say "writing ${CONF} (runtime=runc, cgroupfs, fixed ulimits)"
+  mkdir -p /etc/containers
+  cat >"$CONF" <<'CONFEOF'
+# written by polygear build-support/container/setup.sh
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONFEOF
+fi
+
+# The shim: Pants clears PATH, so it must name podman by absolute path.
+PODMAN="$(command -v podman)"
+mkdir -p "$SHIM_DIR"
+cat >"${SHIM_DIR}/docker.tmp" <<SHIMEOF
+#!/bin/sh
+# docker -> podman shim written by build-support/container/setup.sh (used only when no Docker daemon exists).
+# Pants runs docker with an almost empty PATH; podman's network helpers (netavark -> iptables) need one.
+PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\${PATH:+:\$PATH}"
+export PATH
+exec ${PODMAN} "\$@"
+SHIMEOF
+chmod +x "${SHIM_DIR}/docker.tmp"
+mv -f "${SHIM_DIR}/docker.tmp" "${SHIM_DIR}/docker"
+
+if podman image exists "$BASE_IMAGE" 2>/dev/null; then
+  say "base image ${BASE_IMAGE} already present"
+else
+  ROOTFS="$(mktemp -d "${TMPDIR:-/tmp}/polygear-rootfs.XXXXXX")"
+  trap 'rm -rf "$ROOTFS"' EXIT
+  timed "debootstrap ${SUITE} minbase + python3 into ${ROOTFS}" \
+    debootstrap --variant=minbase --include=python3,ca-certificates "$SUITE" "$ROOTFS" http://deb.debian.org/debian >/dev/null
+  rm -rf "${ROOTFS}/var/cache/apt/archives/"*.deb "${ROOTFS}/var/lib/apt/lists/"*
+  timed "importing ${ROOTFS} as ${BASE_IMAGE}" \
+    bash -c "tar -C '$ROOTFS' -c . | podman import --change 'CMD [\"/bin/bash\"]' - '$BASE_IMAGE' >/dev/null"
+fi
+
+# The launcher reads this file to point Pants at the shim and the local base image.
+cat >"${STATE}/env.tmp" <<ENVEOF
+POLYGEAR_DOCKER_SHIM_DIR=${SHIM_DIR}
+BASE_IMAGE=${BASE_IMAGE}
+ENVEOF
+mv -f "${STATE}/env.tmp" "${STATE}/env"
+say "ready: images build with podman from ${BASE_IMAGE} (shim: ${SHIM_DIR}/docker)"

@@ -1,0 +1,138 @@
+"""Checking a gear's configuration against its manifest before any work is done.
+
+Flywheel validates config.json against the manifest when a job is created, but local runs, KLMS
+parameters and hand-edited config files do not pass through Flywheel, so the engine repeats the
+checks: unknown keys, missing required keys, types, enums, numeric ranges and string patterns.
+Every failure names the field (`config.delimiter: ...`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from polygear.errors import UserError
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean (true/false)",
+    "array": "a JSON array",
+}
+
+
+def _type_ok(expected: str, value: Any) -> bool:
+    if expected == "string":
+        return isinstance(value, str)
+    if expected == "boolean":
+        return isinstance(value, bool)
+    if expected == "integer":
+        if isinstance(value, bool):
+            return False
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if expected == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if expected == "array":
+        return isinstance(value, list)
+    return True
+
+
+def check_value(field: str, spec: dict[str, Any], value: Any) -> Any:
+    """Validate one value against its manifest directive; return it normalised (ints stay ints)."""
+    expected = spec.get("type", "string")
+    if not _type_ok(expected, value):
+        raise UserError(field, f"expected {_TYPE_NAMES.get(expected, expected)}, found {json.dumps(value)}")
+    if expected == "integer" and isinstance(value, float):
+        value = int(value)
+    enum = spec.get("enum")
+    if enum is not None and value not in enum:
+        allowed = ", ".join(json.dumps(v) for v in enum)
+        raise UserError(field, f"expected one of {allowed}, found {json.dumps(value)}")
+    if expected in ("integer", "number"):
+        _check_range(field, spec, value)
+    if expected == "string":
+        if "minLength" in spec and len(value) < spec["minLength"]:
+            raise UserError(field, f"expected at least {spec['minLength']} characters, found {len(value)}")
+        if "maxLength" in spec and len(value) > spec["maxLength"]:
+            raise UserError(field, f"expected at most {spec['maxLength']} characters, found {len(value)}")
+        if "pattern" in spec and re.search(spec["pattern"], value) is None:
+            raise UserError(field, f"expected a string matching {spec['pattern']!r}, found {json.dumps(value)}")
+    if expected == "array":
+        for key, bound, op in (("minItems", spec.get("minItems"), "at least"), ("maxItems", spec.get("maxItems"), "at most")):
+            if bound is not None and (len(value) < bound if key == "minItems" else len(value) > bound):
+                raise UserError(field, f"expected {op} {bound} items, found {len(value)}")
+        item_spec = spec.get("items")
+        if isinstance(item_spec, dict):
+            value = [check_value(f"{field}[{i}]", item_spec, v) for i, v in enumerate(value)]
+    return value
+
+
+def _check_range(field: str, spec: dict[str, Any], value: float) -> None:
+    lo, hi = spec.get("minimum"), spec.get("maximum")
+    # draft-04 spells exclusivity as booleans beside minimum/maximum; draft-06+ as numbers.
+    ex_lo, ex_hi = spec.get("exclusiveMinimum"), spec.get("exclusiveMaximum")
+    if isinstance(ex_lo, (int, float)) and not isinstance(ex_lo, bool):
+        lo, ex_lo = ex_lo, True
+    if isinstance(ex_hi, (int, float)) and not isinstance(ex_hi, bool):
+        hi, ex_hi = ex_hi, True
+    if lo is not None and (value <= lo if ex_lo else value < lo):
+        raise UserError(field, f"expected a value {'>' if ex_lo else '>='} {lo}, found {value}")
+    if hi is not None and (value >= hi if ex_hi else value > hi):
+        raise UserError(field, f"expected a value {'<' if ex_hi else '<='} {hi}, found {value}")
+
+
+def defaults(config_spec: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {k: v["default"] for k, v in config_spec.items() if "default" in v}
+
+
+def validate_config(
+    config_spec: dict[str, dict[str, Any]], given: dict[str, Any], where: str = "config"
+) -> dict[str, Any]:
+    """Return the effective config (defaults filled in) or raise a `UserError` naming the field."""
+    for key in given:
+        if key not in config_spec:
+            known = ", ".join(sorted(config_spec)) or "none"
+            raise UserError(f"{where}.{key}", f"unknown config key (the manifest declares: {known})")
+    effective: dict[str, Any] = {}
+    for key, spec in config_spec.items():
+        if key in given and given[key] is not None:
+            effective[key] = check_value(f"{where}.{key}", spec, given[key])
+        elif "default" in spec:
+            effective[key] = spec["default"]
+        elif spec.get("optional"):
+            continue
+        else:
+            raise UserError(f"{where}.{key}", "required config value is missing (no default in the manifest)")
+    return effective
+
+
+def parse_cli_value(field: str, spec: dict[str, Any], raw: str) -> Any:
+    """Turn `-c key=value` text into the manifest's declared type, with the same error style."""
+    expected = spec.get("type", "string")
+    if expected == "string":
+        return raw
+    if expected == "boolean":
+        lowered = raw.strip().lower()
+        if lowered in ("true", "1", "yes", "on"):
+            return True
+        if lowered in ("false", "0", "no", "off"):
+            return False
+        raise UserError(field, f"expected a boolean (true/false), found {raw!r}")
+    if expected == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            raise UserError(field, f"expected an integer, found {raw!r}") from None
+    if expected == "number":
+        try:
+            return float(raw)
+        except ValueError:
+            raise UserError(field, f"expected a number, found {raw!r}") from None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        raise UserError(field, f"expected a JSON array, found {raw!r}") from None
+    return value

@@ -1,0 +1,170 @@
+"""Split a delimited text table into one file per distinct value of a key column.
+
+Streams rows: memory is bounded by the number of simultaneously open output files (an LRU of
+handles), never by the size of the input. Knows nothing of Flywheel or KLMS.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import string
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from polygear.errors import InputError
+
+DELIMITERS = {"comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|"}
+PATTERN_FIELDS = {"stem", "value", "suffix", "column"}
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# csv's default limit (128 KiB) is too small for some real exports (long free-text cells).
+csv.field_size_limit(64 * 1024 * 1024)
+
+
+@dataclass
+class SplitResult:
+    rows: int = 0
+    blank_lines: int = 0
+    files: dict[str, str] = field(default_factory=dict)  # key value -> output file name
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {"rows": self.rows, "files": len(self.files), "blank_lines_skipped": self.blank_lines}
+
+
+def resolve_delimiter(name: str, source: Path) -> str:
+    """`auto` picks tab for .tsv/.tab files and comma otherwise; explicit names win."""
+    if name == "auto":
+        return "\t" if source.suffix.lower() in (".tsv", ".tab") else ","
+    if name in DELIMITERS:
+        return DELIMITERS[name]
+    if len(name) == 1:
+        return name
+    raise InputError("config.delimiter", f"expected auto, {', '.join(DELIMITERS)} or one character, found {name!r}")
+
+
+def check_pattern(pattern: str) -> None:
+    try:
+        names = {f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None}
+    except ValueError as exc:
+        raise InputError("config.output_pattern", f"invalid pattern {pattern!r}: {exc}") from None
+    unknown = names - PATTERN_FIELDS
+    if unknown:
+        raise InputError(
+            "config.output_pattern",
+            f"unknown field(s) {', '.join(sorted(unknown))}; expected some of {{{'}, {'.join(sorted(PATTERN_FIELDS))}}}",
+        )
+    if "value" not in names:
+        raise InputError("config.output_pattern", f"pattern {pattern!r} must contain {{value}}, or every row lands in one file")
+    if "/" in pattern or "\\" in pattern:
+        raise InputError("config.output_pattern", "pattern must name a file, not a path")
+
+
+def safe_value(value: str) -> str:
+    cleaned = _UNSAFE.sub("_", value.strip()).strip("._")
+    return cleaned[:100] or "_empty_"
+
+
+class _Writers:
+    """An LRU of open output files: reopened in append mode when evicted and needed again."""
+
+    def __init__(self, out_dir: Path, delimiter: str, max_open: int) -> None:
+        self.out_dir, self.delimiter, self.max_open = out_dir, delimiter, max_open
+        self.open: OrderedDict[str, tuple[IO[str], Any]] = OrderedDict()
+
+    def get(self, name: str, header: list[str] | None) -> Any:
+        entry = self.open.get(name)
+        if entry is not None:
+            self.open.move_to_end(name)
+            return entry[1]
+        if len(self.open) >= self.max_open:
+            _, (old, _) = self.open.popitem(last=False)
+            old.close()
+        fh = open(self.out_dir / name, "a" if header is None else "w", encoding="utf-8", newline="")  # noqa: SIM115
+        writer = csv.writer(fh, delimiter=self.delimiter, lineterminator="\n")
+        if header is not None:
+            writer.writerow(header)
+        self.open[name] = (fh, writer)
+        return writer
+
+    def close(self) -> None:
+        for fh, _ in self.open.values():
+            fh.close()
+        self.open.clear()
+
+
+def split_csv(
+    source: Path,
+    out_dir: Path,
+    column: str,
+    delimiter: str = "auto",
+    output_pattern: str = "{stem}_{value}{suffix}",
+    keep_key_column: bool = True,
+    max_open_files: int = 128,
+) -> SplitResult:
+    """Write one file per distinct value of `column` into `out_dir`; return what was written."""
+    source, out_dir = Path(source), Path(out_dir)
+    sep = resolve_delimiter(delimiter, source)
+    check_pattern(output_pattern)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = SplitResult()
+    used_names: set[str] = set()
+    writers = _Writers(out_dir, sep, max(1, max_open_files))
+    try:
+        with open(source, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh, delimiter=sep)
+            try:
+                header = next(reader, None)
+                if header is None or header == []:
+                    raise InputError(source.name, "file is empty: expected a header row")
+                if column not in header:
+                    shown = ", ".join(repr(h) for h in header[:20])
+                    raise InputError("config.column", f"column {column!r} not found in the header of {source.name} (columns: {shown})")
+                key_idx, ncols = header.index(column), len(header)
+                out_header = header if keep_key_column else header[:key_idx] + header[key_idx + 1 :]
+                for row in reader:
+                    if not row:
+                        result.blank_lines += 1
+                        continue
+                    if len(row) != ncols:
+                        raise InputError(
+                            f"{source.name}:{reader.line_num}",
+                            f"ragged row: expected {ncols} fields like the header, found {len(row)}",
+                        )
+                    value = row[key_idx]
+                    name = result.files.get(value)
+                    first = name is None
+                    if name is None:
+                        name = _new_name(output_pattern, source, column, value, used_names)
+                        result.files[value] = name
+                        result.counts[value] = 0
+                    writer = writers.get(name, out_header if first else None)
+                    writer.writerow(row if keep_key_column else row[:key_idx] + row[key_idx + 1 :])
+                    result.counts[value] += 1
+                    result.rows += 1
+            except UnicodeDecodeError as exc:
+                line = reader.line_num + 1
+                raise InputError(
+                    f"{source.name}:{line}",
+                    f"not valid UTF-8 (byte 0x{exc.object[exc.start]:02x}); re-encode the file as UTF-8",
+                ) from None
+            except csv.Error as exc:
+                raise InputError(f"{source.name}:{reader.line_num}", f"malformed CSV: {exc}") from None
+    finally:
+        writers.close()
+    return result
+
+
+def _new_name(pattern: str, source: Path, column: str, value: str, used: set[str]) -> str:
+    stem, suffix = source.stem, source.suffix or ".csv"
+    base = pattern.format(stem=stem, value=safe_value(value), suffix=suffix, column=safe_value(column))
+    name, n = base, 1
+    # Two values can sanitise to the same name ("a/b" and "a_b"): never merge them silently.
+    while name in used:
+        n += 1
+        p = Path(base)
+        name = f"{p.stem}-{n}{p.suffix}"
+    used.add(name)
+    return name

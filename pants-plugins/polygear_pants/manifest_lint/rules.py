@@ -1,0 +1,164 @@
+"""`pants lint` rule checking that a gear's manifest.json, docker_image target and Dockerfile agree.
+
+Pants knows what a manifest cannot: the image references `pants package` will produce (from
+`[docker].default_repository`, the target's `repository` and `image_tags`), the pex files the image
+depends on, and which manifest file the image depends on. This rule gathers those facts and runs
+`polygear.lint` (built from the repo's own resolve, so it validates with fw-gear's manifest schema)
+in a sandbox; results are cached per input like any other linter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from pants.backend.docker.goals.package_image import DockerPackageFieldSet
+from pants.backend.docker.subsystems.docker_options import DockerOptions
+from pants.backend.docker.subsystems.dockerfile_parser import DockerfileInfo, DockerfileInfoRequest
+from pants.backend.docker.target_types import DockerImageSourceField
+from pants.backend.python.target_types import EntryPoint, PexEntryPointField
+from pants.backend.python.util_rules.pex import VenvPex, VenvPexProcess
+from pants.backend.python.util_rules.pex_from_targets import PexFromTargetsRequest
+from pants.core.goals.lint import LintResult, LintTargetsRequest
+from pants.core.goals.package import OutputPathField
+from pants.core.target_types import FileSourceField
+from pants.core.util_rules.partitions import PartitionerType
+from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
+from pants.engine.addresses import Address, Addresses, UnparsedAddressInputs
+from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests
+from pants.engine.process import FallibleProcessResult
+from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.target import (
+    Dependencies,
+    DependenciesRequest,
+    FieldSet,
+    Targets,
+    WrappedTarget,
+    WrappedTargetRequest,
+)
+from pants.option.option_types import SkipOption, StrOption
+from pants.option.subsystem import Subsystem
+from pants.util.logging import LogLevel
+from pants.util.strutil import pluralize
+from pants.util.value_interpolation import InterpolationContext
+
+MANIFEST_NAME = "manifest.json"
+SPEC_FILE = "__gear_manifest_lint.json"
+
+
+class GearManifestLint(Subsystem):
+    options_scope = "gear-manifest-lint"
+    name = "gear-manifest-lint"
+    help = "Checks each gear's manifest.json against its docker_image target, image references and Dockerfile."
+
+    skip = SkipOption("lint")
+    tool = StrOption(
+        default="common/src/python/polygear/lint.py",
+        help="The python_source target whose module implements the lint (run as `python -m`).",
+        advanced=True,
+    )
+
+
+@dataclass(frozen=True)
+class GearManifestFieldSet(FieldSet):
+    required_fields = (DockerImageSourceField,)
+
+    source: DockerImageSourceField
+
+
+class GearManifestLintRequest(LintTargetsRequest):
+    field_set_type = GearManifestFieldSet
+    tool_subsystem = GearManifestLint
+    partitioner_type = PartitionerType.DEFAULT_SINGLE_PARTITION
+
+
+@dataclass(frozen=True)
+class _GearFacts:
+    job: dict[str, Any]
+    digests: tuple[Digest, ...]
+
+
+async def _gear_facts(address: Address, docker: DockerOptions) -> _GearFacts:
+    wrapped = await Get(WrappedTarget, WrappedTargetRequest(address, description_of_origin="gear manifest lint"))
+    target = wrapped.target
+    dockerfile_info, deps = await MultiGet(
+        Get(DockerfileInfo, DockerfileInfoRequest(address)),
+        Get(Targets, DependenciesRequest(target[Dependencies])),
+    )
+    manifests = [d for d in deps if d.has_field(FileSourceField) and os.path.basename(d[FileSourceField].value or "") == MANIFEST_NAME]
+    pex_paths = [
+        d[OutputPathField].value_or_default(file_ending="pex")
+        for d in deps
+        if d.has_field(PexEntryPointField) and d.has_field(OutputPathField)
+    ]
+    manifest_sources = await Get(SourceFiles, SourceFilesRequest([m[FileSourceField] for m in manifests]))
+    field_set = DockerPackageFieldSet.create(target)
+    build_file = os.path.join(address.spec_path, "BUILD")
+    try:
+        refs = [
+            tag.full_name
+            for registry in field_set.image_refs(
+                default_repository=docker.default_repository,
+                registries=docker.registries(),
+                interpolation_context=InterpolationContext(),
+            )
+            for tag in registry.tags
+        ]
+    except Exception as exc:  # interpolation needing build context: report, don't crash lint
+        refs = []
+        build_file = f"{build_file} ({exc})"
+    job = {
+        "manifest": manifest_sources.files[0] if manifest_sources.files else os.path.join(address.spec_path, MANIFEST_NAME),
+        "manifest_context_path": manifest_sources.files[0] if manifest_sources.files else None,
+        "dockerfile": dockerfile_info.source,
+        "target_name": address.target_name,
+        "image_refs": refs,
+        "pex_paths": pex_paths,
+        "build_file": build_file,
+    }
+    return _GearFacts(job, (dockerfile_info.digest, manifest_sources.snapshot.digest))
+
+
+@rule(desc="Lint gear manifests against their docker_image targets", level=LogLevel.DEBUG)
+async def run_gear_manifest_lint(
+    request: GearManifestLintRequest.Batch[GearManifestFieldSet, Any],
+    subsystem: GearManifestLint,
+    docker: DockerOptions,
+) -> LintResult:
+    tool_addresses = await Get(
+        Addresses,
+        UnparsedAddressInputs([subsystem.tool], owning_address=None, description_of_origin="[gear-manifest-lint].tool"),
+    )
+    lint_pex_get = Get(
+        VenvPex,
+        PexFromTargetsRequest(
+            tool_addresses,
+            output_filename="gear_manifest_lint.pex",
+            internal_only=True,
+            main=EntryPoint(module="polygear.lint"),
+        ),
+    )
+    facts = []
+    for field_set in request.elements:
+        facts.append(await _gear_facts(field_set.address, docker))
+    lint_pex = await lint_pex_get
+    spec = await Get(Digest, CreateDigest([FileContent(SPEC_FILE, json.dumps([f.job for f in facts]).encode())]))
+    input_digest = await Get(Digest, MergeDigests([spec, *(d for f in facts for d in f.digests)]))
+    result = await Get(
+        FallibleProcessResult,
+        VenvPexProcess(
+            lint_pex,
+            argv=["--spec", SPEC_FILE],
+            input_digest=input_digest,
+            description=f"Lint {pluralize(len(facts), 'gear manifest')}",
+            level=LogLevel.DEBUG,
+        ),
+    )
+    return LintResult.create(request, result)
+
+
+def rules() -> list[Any]:
+    return [*collect_rules(), *GearManifestLintRequest.rules()]
+
