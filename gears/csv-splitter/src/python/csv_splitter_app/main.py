@@ -144,17 +144,28 @@ def split_csv(
                     writer.writerow(row if keep_key_column else row[:key_idx] + row[key_idx + 1 :])
                     result.counts[value] += 1
                     result.rows += 1
-            except UnicodeDecodeError as exc:
-                line = reader.line_num + 1
+            except UnicodeDecodeError:
+                line, byte = first_bad_utf8_line(source)
                 raise InputError(
-                    f"{source.name}:{line}",
-                    f"not valid UTF-8 (byte 0x{exc.object[exc.start]:02x}); re-encode the file as UTF-8",
+                    f"{source.name}:{line}", f"not valid UTF-8 (byte 0x{byte:02x}); re-encode the file as UTF-8"
                 ) from None
             except csv.Error as exc:
                 raise InputError(f"{source.name}:{reader.line_num}", f"malformed CSV: {exc}") from None
     finally:
         writers.close()
     return result
+
+
+def first_bad_utf8_line(path: Path) -> tuple[int, int]:
+    """Text decoding works in chunks, so the reader cannot say where a bad byte is; re-scan the
+    raw lines (only on this error path) to name the line and the byte."""
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return number, raw[exc.start]
+    return 0, 0
 
 
 def _new_name(pattern: str, source: Path, column: str, value: str, used: set[str]) -> str:

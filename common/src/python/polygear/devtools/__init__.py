@@ -1,0 +1,1 @@
+"""Developer commands (`./pants gear ...`): local runs, version bumps and uploads of gears."""

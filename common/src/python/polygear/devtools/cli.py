@@ -1,0 +1,229 @@
+"""`./pants gear <command>`: the developer commands for gears in this repository.
+
+    run      run a gear locally the way Flywheel would (pex on this machine, or its image)
+    bump     change a gear's version everywhere it lives (manifest, image reference, BUILD tags)
+    upload   upload a gear to Flywheel with `fw-beta gear upload`, after lint and release checks
+    release-check  check a release tag `gears/<name>/v<version>` against the gear's manifest
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from polygear.errors import UserError
+from polygear.gear_dir import build_gear_dir
+from polygear.jsonfile import write_json_atomic
+from polygear.lint import lint_gear
+from polygear.devtools.workspace import Gear, find_gear, find_root, replace_tags_in_build
+
+VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.-]+)?$")
+TAG_RE = re.compile(r"^(?:refs/tags/)?gears/(?P<name>[a-z0-9-]+)/v(?P<version>.+)$")
+
+
+def container_engine() -> str | None:
+    """docker when a daemon answers, else podman; None when neither can run containers."""
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "info"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return "docker"
+    return "podman" if shutil.which("podman") else None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    gear = find_gear(args.gear)
+    manifest = gear.manifest()
+    out = Path(args.out or gear.root / "dist" / "local-runs" / f"{gear.name}-{dt.datetime.now():%Y%m%d-%H%M%S}")
+    if args.image:
+        engine = container_engine()
+        if engine is None:
+            raise UserError("--image", "no container engine found (install Docker, or podman on Linux)")
+        image = next(r for r in gear.image_refs() if not r.endswith(":latest"))
+        build_gear_dir(gear.manifest_path, out, args.config, args.input, args.api_key, container_root="/flywheel/v0")
+        out = out.resolve()
+        cmd = [engine, "run", "--rm"]
+        for sub, mode in (("config.json", "ro"), ("input", "ro"), ("output", "rw"), ("work", "rw")):
+            if (out / sub).exists():
+                cmd += ["-v", f"{out / sub}:/flywheel/v0/{sub}:{mode}"]
+        cmd.append(image)
+    else:
+        pex = Path(args.pex) if args.pex else gear.pex_path()
+        if not pex.is_file():
+            raise UserError(str(pex), f"pex not built; run `./pants package {gear.pex_target()}` first (or pass --pex)")
+        build_gear_dir(gear.manifest_path, out, args.config, args.input, args.api_key)
+        out = out.resolve()
+        launcher = [str(pex)] if os.access(pex, os.X_OK) else [sys.executable, str(pex)]
+        cmd = [*launcher, "--gear-dir", str(out)]
+    print(f"running {manifest.name} {manifest.version} in {out}", file=sys.stderr)
+    code = subprocess.run(cmd, check=False).returncode
+    outputs = sorted(p.relative_to(out / "output") for p in (out / "output").rglob("*") if p.is_file())
+    print(f"exit code {code}; outputs in {out / 'output'}:", file=sys.stderr)
+    for p in outputs:
+        print(f"  {p}", file=sys.stderr)
+    return code
+
+
+def next_version(current: str, how: str) -> str:
+    if VERSION_RE.match(how):
+        return how
+    m = VERSION_RE.match(current)
+    if how not in ("major", "minor", "patch"):
+        raise UserError("version", f"expected major, minor, patch or a version like 1.2.3, found {how!r}")
+    if not m:
+        raise UserError("manifest.json:version", f"expected a version like 1.2.3 to bump, found {current!r}")
+    major, minor, patch = (int(x) for x in m.groups()[:3])
+    if how == "major":
+        return f"{major + 1}.0.0"
+    if how == "minor":
+        return f"{major}.{minor + 1}.0"
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def _changelog_text(path: Path, version: str) -> str | None:
+    """Turn the `## Unreleased` section into `## <version> - <date>` (keep-a-changelog style)."""
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8")
+    if re.search(rf"^## \[?{re.escape(version)}\]?", text, flags=re.M):
+        return None
+    today = dt.date.today().isoformat()
+    if re.search(r"^## \[?Unreleased\]?\s*$", text, flags=re.M | re.I):
+        return re.sub(r"^## \[?Unreleased\]?\s*$", f"## Unreleased\n\n## {version} - {today}", text, count=1, flags=re.M | re.I)
+    return None
+
+
+def cmd_bump(args: argparse.Namespace) -> int:
+    gear = find_gear(args.gear)
+    manifest = gear.manifest()
+    old = manifest.version
+    new = next_version(old, args.version)
+    if new == old:
+        raise UserError("version", f"{gear.name} is already at {old}")
+    target = gear.image()
+    if old not in target.image_tags:
+        raise UserError(f"{target.build_file}:image_tags", f"expected the current version {old!r} among the tags, found {list(target.image_tags)}")
+    data = dict(manifest.data)
+    data["version"] = new
+    image = manifest.image
+    if image:
+        repo = image.rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image
+        data.setdefault("custom", {}).setdefault("gear-builder", {})["image"] = f"{repo}:{new}"
+    build_text = replace_tags_in_build(target, old, new)
+    changelog = _changelog_text(gear.dir / "CHANGELOG.md", new)
+    # All new contents are computed; now write each file atomically.
+    write_json_atomic(gear.manifest_path, data)
+    _write_text_atomic(target.build_file, build_text)
+    if changelog is not None:
+        _write_text_atomic(gear.dir / "CHANGELOG.md", changelog)
+    findings = _lint(gear)
+    for f in findings:
+        print(f, file=sys.stderr)
+    print(f"{gear.name}: {old} -> {new} (manifest version, custom.gear-builder.image, BUILD image_tags"
+          f"{', CHANGELOG.md' if changelog is not None else ''})", file=sys.stderr)
+    return 1 if findings else 0
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _lint(gear: Gear) -> list[object]:
+    target = gear.image()
+    pex_rel = gear.app_dir().relative_to(gear.root).as_posix().replace("/", ".") + "/bin.pex"
+    manifest_rel = gear.manifest_path.relative_to(gear.root).as_posix()
+    return list(
+        lint_gear(
+            gear.manifest_path, gear.docker_dir / "Dockerfile", target.name, gear.image_refs(), [pex_rel],
+            manifest_context_path=manifest_rel, build_file=str(target.build_file.relative_to(gear.root)),
+        )
+    )
+
+
+def release_tag(gear: Gear) -> str:
+    return f"gears/{gear.name}/v{gear.manifest().version}"
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    gear = find_gear(args.gear)
+    findings = _lint(gear)
+    if findings:
+        for f in findings:
+            print(f, file=sys.stderr)
+        raise UserError(str(gear.manifest_path.relative_to(gear.root)), f"lint failed with {len(findings)} problem(s); refusing to upload")
+    tag = release_tag(gear)
+    if not args.allow_existing_tag:
+        probe = subprocess.run(["git", "-C", str(gear.root), "tag", "--list", tag], capture_output=True, text=True, check=False)
+        if probe.stdout.strip():
+            raise UserError(tag, "this version is already released (the git tag exists); bump the version first: "
+                            f"./pants gear bump {gear.name} patch")
+    cmd = ["fw-beta", "gear", "upload", str(gear.docker_dir.relative_to(gear.root))]
+    if args.dry_run:
+        print(" ".join(cmd))
+        return 0
+    if shutil.which("fw-beta") is None:
+        raise UserError("fw-beta", "not installed; `pip install fw-beta` and `fw-beta login`, or use --dry-run")
+    print(f"+ {' '.join(cmd)}", file=sys.stderr)
+    return subprocess.run(cmd, cwd=gear.root, check=False).returncode
+
+
+def cmd_release_check(args: argparse.Namespace) -> int:
+    m = TAG_RE.match(args.tag)
+    if not m:
+        raise UserError(args.tag, "expected a tag like gears/<name>/v<version>")
+    gear = find_gear(m.group("name"))
+    version = gear.manifest().version
+    if m.group("version") != version:
+        raise UserError(args.tag, f"tag version {m.group('version')!r} does not match {gear.manifest_path.relative_to(gear.root)} version {version!r}")
+    print(json.dumps({"gear": gear.name, "version": version, "docker_dir": str(gear.docker_dir.relative_to(gear.root)),
+                      "pex_target": gear.pex_target(), "image_target": f"{gear.docker_dir.relative_to(gear.root).as_posix()}:{gear.image().name}"}))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="./pants gear", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run a gear locally as Flywheel would")
+    r.add_argument("gear", help="gear name (gears/<name>) or folder")
+    r.add_argument("-c", "--config", action="append", default=[], metavar="KEY=VALUE", help="config value (typed by the manifest)")
+    r.add_argument("-i", "--input", action="append", default=[], metavar="NAME=PATH", help="input file")
+    r.add_argument("--out", help="folder to create for the run (default dist/local-runs/<gear>-<time>)")
+    r.add_argument("--image", action="store_true", help="run the gear's image instead of its pex")
+    r.add_argument("--pex", help="pex to run (default: the one `./pants package` wrote to dist/)")
+    r.add_argument("--api-key", help="Flywheel API key for a gear with an api-key input")
+    r.set_defaults(func=cmd_run)
+    b = sub.add_parser("bump", help="change a gear's version everywhere")
+    b.add_argument("gear")
+    b.add_argument("version", help="major, minor, patch or an explicit version like 1.2.3")
+    b.set_defaults(func=cmd_bump)
+    u = sub.add_parser("upload", help="upload a gear with fw-beta after lint and release checks")
+    u.add_argument("gear")
+    u.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
+    u.add_argument("--allow-existing-tag", action="store_true", help=argparse.SUPPRESS)
+    u.set_defaults(func=cmd_upload)
+    t = sub.add_parser("release-check", help="check a release tag against the manifest version")
+    t.add_argument("tag", help="gears/<name>/v<version> (refs/tags/ prefix allowed)")
+    t.set_defaults(func=cmd_release_check)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

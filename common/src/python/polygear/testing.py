@@ -1,0 +1,110 @@
+"""Helpers for gear tests: run a gear's built pex or image the way Flywheel would.
+
+Tests of every gear go through the same public entry points users touch (the pex's /bin/run
+contract, the image), so these helpers build the /flywheel/v0 folder with `gear_dir` and run
+the real artifact. Container tests skip, with the reason, when no engine or image is available.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from polygear.gear_dir import build_gear_dir
+
+
+@dataclass
+class GearRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    gear_dir: Path
+
+    @property
+    def output_dir(self) -> Path:
+        return self.gear_dir / "output"
+
+    def outputs(self) -> list[str]:
+        return sorted(p.relative_to(self.output_dir).as_posix() for p in self.output_dir.rglob("*") if p.is_file())
+
+
+def find_built(relpath: str) -> Path:
+    """A packaged artifact placed in the test sandbox by `runtime_package_dependencies`."""
+    path = Path(relpath)
+    if not path.is_file():
+        raise FileNotFoundError(f"{relpath} is not in the sandbox: add it to runtime_package_dependencies")
+    return path
+
+
+def run_pex(
+    pex: Path,
+    manifest: Path,
+    tmp: Path,
+    config: Sequence[str] = (),
+    inputs: Sequence[str] = (),
+    api_key: str | None = None,
+    timeout: float = 600,
+) -> GearRun:
+    gear_dir = build_gear_dir(manifest, tmp / "v0", config, inputs, api_key)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEX_")}
+    env.setdefault("PEX_ROOT", str(tmp / "pex_root"))
+    proc = subprocess.run(
+        [str(pex), "--gear-dir", str(gear_dir)], capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )
+    return GearRun(proc.returncode, proc.stdout, proc.stderr, gear_dir)
+
+
+def container_engine() -> str | None:
+    """`docker` if a daemon answers, else `podman` if installed (rootful podman runs here)."""
+    docker = shutil.which("docker")
+    if docker and subprocess.run([docker, "info"], capture_output=True, check=False).returncode == 0:
+        return docker
+    return shutil.which("podman")
+
+
+def image_exists(engine: str, ref: str) -> bool:
+    return subprocess.run([engine, "image", "inspect", ref], capture_output=True, check=False).returncode == 0
+
+
+def run_image(
+    engine: str,
+    image: str,
+    manifest: Path,
+    tmp: Path,
+    config: Sequence[str] = (),
+    inputs: Sequence[str] = (),
+    timeout: float = 600,
+) -> GearRun:
+    gear_dir = build_gear_dir(manifest, tmp / "v0", config, inputs, container_root="/flywheel/v0").resolve()
+    cmd = [engine, "run", "--rm", "--network=none"]
+    for sub, mode in (("config.json", "ro"), ("input", "ro"), ("output", "rw"), ("work", "rw")):
+        if (gear_dir / sub).exists():
+            cmd += ["-v", f"{gear_dir / sub}:/flywheel/v0/{sub}:{mode}"]
+    proc = subprocess.run([*cmd, image], capture_output=True, text=True, timeout=timeout, check=False)
+    return GearRun(proc.returncode, proc.stdout, proc.stderr, gear_dir)
+
+
+def build_image(engine: str, dockerfile: str, context_files: Sequence[str], tag: str, timeout: float = 900) -> None:
+    """Build an image from files laid out as in Pants' build context (paths from the repo root).
+
+    Tests build the gear's real Dockerfile from the very pex and manifest in their sandbox, so the
+    image under test always matches the code under test (a stale `pants package` image cannot).
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="polygear-image-ctx-") as ctx:
+        for rel in context_files:
+            dest = Path(ctx) / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(rel, dest)
+        base = os.environ.get("BASE_IMAGE")
+        cmd = [engine, "build", "-q", "-f", str(Path(ctx) / dockerfile), "-t", tag]
+        if base:
+            cmd += ["--build-arg", f"BASE_IMAGE={base}"]
+        proc = subprocess.run([*cmd, ctx], capture_output=True, text=True, timeout=timeout, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{engine} build failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
