@@ -94,12 +94,13 @@ def validate_records(
     fmt = resolve_format(data_format, records_path)
     schema = load_schema(schema_path)
     validator = make_validator(schema, schema_path.name)
+    locations = schema_locations(schema)
 
     records = valid = invalid = total = 0
     violations: list[dict[str, Any]] = []
     for record in iter_records(records_path, fmt, schema):
         records += 1
-        found = _record_violations(validator, record, records, schema_path.name)
+        found = _record_violations(validator, locations, record, records, schema_path.name)
         if not found:
             valid += 1
             continue
@@ -145,6 +146,26 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
 def json_pointer(parts: Iterable[str | int]) -> str:
     """RFC 6901 pointer for a path: `~` becomes `~0` and `/` becomes `~1`; the root is ""."""
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def schema_locations(schema: Any) -> dict[int, str]:
+    """`id()` of every object and array in the schema document -> its JSON pointer.
+
+    jsonschema's own schema path leaves `$ref` hops out ("/properties/visits/items/properties/..."
+    when `items` is just a `$ref`), which points nowhere in the file. The failing subschema is the very
+    object parsed from the file, so looking it up by identity gives where it really is:
+    "/$defs/visit/properties/score/type". A subschema reused through YAML aliases gets one of its places.
+    """
+    locations: dict[int, str] = {}
+    stack: list[tuple[Any, str]] = [(schema, "")]
+    while stack:
+        node, pointer = stack.pop()
+        if not isinstance(node, (dict, list)) or id(node) in locations:
+            continue
+        locations[id(node)] = pointer
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        stack.extend((value, pointer + json_pointer([key])) for key, value in items)
+    return locations
 
 
 # --------------------------------------------------------------------------------------------------
@@ -233,22 +254,27 @@ def iter_records(path: Path, fmt: str, schema: dict[str, Any] | bool | None = No
 # Validation of one record
 
 
-def _record_violations(validator: Validator, record: _Record, number: int, schema_name: str) -> list[dict[str, Any]]:
+def _record_violations(
+    validator: Validator, locations: dict[int, str], record: _Record, number: int, schema_name: str
+) -> list[dict[str, Any]]:
     if record.problem is not None:
         # No schema keyword failed, hence schema_pointer None; the whole record ("") is at fault.
         return [_violation(number, record.line, "", None, PARSE, record.problem)]
     try:
         errors = sorted(validator.iter_errors(record.value), key=_error_order)
+    except RecursionError:  # e.g. a YAML record that contains itself through an alias
+        return [_violation(number, record.line, "", None, PARSE, "record is nested too deeply (or contains itself)")]
     except Unresolvable as exc:
         # Only reached when a record walks into the $ref: still the schema's fault, not the data's.
-        ref = getattr(exc, "ref", str(exc))
-        raise InputError(schema_name, f"cannot resolve $ref {ref!r}: other files and URLs are never fetched") from None
+        ref = getattr(exc, "ref", None) or "?"
+        message = f"cannot resolve a $ref: {ref!r} not found (other files and URLs are never fetched)"
+        raise InputError(schema_name, message) from None
     return [
         _violation(
             number,
             record.line,
             json_pointer(error.absolute_path),
-            json_pointer(error.absolute_schema_path),
+            _schema_pointer(error, locations),
             _keyword(error),
             _clip(error.message),
         )
@@ -278,8 +304,24 @@ def _error_order(error: ValidationError) -> tuple[tuple[tuple[int, int, str], ..
     return key(error.absolute_path), key(error.absolute_schema_path)
 
 
+def _schema_pointer(error: ValidationError, locations: dict[int, str]) -> str:
+    """Where the failing keyword is in the schema file (see `schema_locations`); jsonschema's path
+    when the subschema is not from the file (a `false` subschema, a built-in meta-schema)."""
+    place = locations.get(id(error.schema)) if isinstance(error.schema, dict) else None
+    if place is None or not isinstance(error.validator, str):
+        return json_pointer(error.absolute_schema_path)
+    return place + json_pointer([error.validator])
+
+
 def _keyword(error: ValidationError | SchemaError) -> str:
-    return error.validator if isinstance(error.validator, str) else "?"
+    """The failing keyword; jsonschema gives none for a `false` subschema, which rejects anything.
+
+    (jsonschema 4.x also drops the last step of both paths for such an error: `{"properties":
+    {"secret": false}}` reports pointer "" and schema pointer "/properties", not "/secret".)
+    """
+    if isinstance(error.validator, str):
+        return error.validator
+    return "false" if error.schema is False else "?"
 
 
 def _clip(message: str) -> str:
@@ -423,7 +465,8 @@ def _jsonl_records(path: Path) -> Iterator[_Record]:
         if not text.strip():
             continue
         try:
-            yield _Record(number, json.loads(text))
+            # Without its line break, so that an error at the end of the line gets that line's column.
+            yield _Record(number, json.loads(text.rstrip("\r\n")))
         except json.JSONDecodeError as exc:
             yield _Record(number, None, f"invalid JSON at column {exc.colno}: {exc.msg}")
         except ValueError as exc:

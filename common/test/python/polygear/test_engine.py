@@ -1,0 +1,157 @@
+"""The gear engine's contract: validation before work, atomic outputs, exit codes, secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from polygear.engine import RunContext, run_gear
+from polygear.errors import InputError
+from polygear.gear_dir import build_gear_dir
+
+MANIFEST = Path(__file__).resolve().parents[2] / "data" / "lint" / "manifest.json"
+SECRET = "flywheel.example.org:Zq8VsecretKEY42"
+
+
+def gear(tmp: Path, config: list[str] | None = None, api_key: str | None = None) -> Path:
+    table = tmp / "table.csv"
+    table.write_text("a,b\n1,2\n")
+    return build_gear_dir(MANIFEST, tmp / "v0", config if config is not None else ["column=a"], [f"table={table}"], api_key)
+
+
+def writes_then(action: str) -> Any:
+    def compute(ctx: RunContext) -> dict[str, Any]:
+        (ctx.output_dir / "result.txt").write_text(ctx.config["column"])
+        (ctx.output_dir / "sub").mkdir()
+        (ctx.output_dir / "sub" / "part.txt").write_text("x")
+        if action == "user-error":
+            raise InputError("table.csv:2", "expected 3 fields, found 2")
+        if action == "crash":
+            raise RuntimeError("boom")
+        if action == "bad-metadata":
+            ctx.metadata.update_input_file("table", tags=[{"not": "a string"}])  # type: ignore[list-item]
+        else:
+            ctx.metadata.update_input_file("table", info={"rows": 1})
+            ctx.metadata.update_destination({"status": "ok"})
+        return {"rows": 1}
+
+    return compute
+
+
+def outputs(gear_dir: Path) -> list[str]:
+    return sorted(p.relative_to(gear_dir / "output").as_posix() for p in (gear_dir / "output").rglob("*"))
+
+
+def test_success_publishes_outputs_and_valid_metadata(tmp_path: Path) -> None:
+    d = gear(tmp_path)
+    assert run_gear(writes_then("ok"), ["--gear-dir", str(d)]) == 0
+    assert outputs(d) == [".metadata.json", "result.txt", "sub", "sub/part.txt"]
+    meta = json.loads((d / "output" / ".metadata.json").read_text())
+    assert meta == {
+        "acquisition": {"files": [{"name": "table.csv", "info": {"rows": 1}}]},
+        "analysis": {"info": {"status": "ok"}},
+    }
+    assert not list(d.parent.glob(".polygear-staging-*")) and not list(d.glob(".polygear-staging-*"))
+
+
+@pytest.mark.parametrize(
+    ("action", "code", "first_line"),
+    [
+        ("user-error", 1, "error: table.csv:2: expected 3 fields, found 2"),
+        ("crash", 2, "error: unexpected failure; the traceback is in the log above"),
+        ("bad-metadata", 2, "error: unexpected failure; the traceback is in the log above"),
+    ],
+)
+def test_failures_leave_no_partial_outputs(tmp_path: Path, capfd: pytest.CaptureFixture[str], action: str, code: int, first_line: str) -> None:
+    d = gear(tmp_path)
+    capfd.readouterr()
+    assert run_gear(writes_then(action), ["--gear-dir", str(d)]) == code
+    err = capfd.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert errors == [first_line]
+    if action == "crash":
+        assert "RuntimeError: boom" in err
+    assert outputs(d) == []
+    assert not list(d.parent.glob(".polygear-staging-*"))
+
+
+def test_config_is_validated_before_any_work(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    d = gear(tmp_path)
+    cfg = json.loads((d / "config.json").read_text())
+    called = []
+
+    def compute(ctx: RunContext) -> None:
+        called.append(1)
+
+    cases = {
+        "error: config.column: required config value is missing (no default in the manifest)": ("column", None),
+        'error: config.mode: expected one of "fast", "exact", found "slow"': ("mode", "slow"),
+        "error: config.threshold: expected a value <= 1, found 1.5": ("threshold", 1.5),
+        "error: config.limit: expected a value < 100, found 100": ("limit", 100),
+        "error: config.limit: expected an integer, found 2.5": ("limit", 2.5),
+        "error: config.label: expected a string matching '^[a-z]+$', found \"A1\"": ("label", "A1"),
+        "error: config.nope: unknown config key (the manifest declares: column, label, limit, mode, threshold, verbose)": ("nope", 1),
+    }
+    for expected, (key, value) in cases.items():
+        broken = json.loads(json.dumps(cfg))
+        if value is None:
+            broken["config"].pop(key)
+        else:
+            broken["config"][key] = value
+        (d / "config.json").write_text(json.dumps(broken))
+        capfd.readouterr()
+        assert run_gear(compute, ["--gear-dir", str(d)]) == 1, expected
+        assert capfd.readouterr().err.strip().splitlines()[-1] == expected
+    assert called == []
+
+
+def test_missing_or_unknown_inputs(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    d = gear(tmp_path)
+    cfg = json.loads((d / "config.json").read_text())
+    cfg["inputs"]["table"]["location"]["path"] = str(tmp_path / "gone.csv")
+    (d / "config.json").write_text(json.dumps(cfg))
+    assert run_gear(writes_then("ok"), ["--gear-dir", str(d)]) == 1
+    assert capfd.readouterr().err.strip().splitlines()[-1] == f"error: inputs.table: input file {tmp_path / 'gone.csv'} does not exist or is not a file"
+    del cfg["inputs"]["table"]
+    (d / "config.json").write_text(json.dumps(cfg))
+    assert run_gear(writes_then("ok"), ["--gear-dir", str(d)]) == 1
+    assert capfd.readouterr().err.strip().splitlines()[-1] == "error: inputs.table: required input file is missing"
+
+
+def test_broken_config_json_names_line_and_column(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    d = gear(tmp_path)
+    (d / "config.json").write_text('{"config": {"column": "a",}}')
+    assert run_gear(writes_then("ok"), ["--gear-dir", str(d)]) == 1
+    assert capfd.readouterr().err.strip().splitlines()[-1].startswith(f"error: {d / 'config.json'}:1:27: invalid JSON in gear config")
+
+
+def test_api_key_gives_a_lazy_client_and_is_never_logged(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    d = gear(tmp_path, api_key=SECRET)
+    seen: dict[str, Any] = {}
+
+    def compute(ctx: RunContext) -> None:
+        seen["has_client"] = ctx.client_factory is not None
+        # Libraries (or careless code) may log a secret; the engine's filter must mask it.
+        logging.getLogger("some.library").warning("calling API with key %s", SECRET)
+        logging.getLogger("some.library").info(f"config dump: {json.loads((d / 'config.json').read_text())}")
+
+    assert run_gear(compute, ["--gear-dir", str(d)]) == 0
+    captured = capfd.readouterr()
+    assert seen == {"has_client": True}
+    assert SECRET not in captured.out + captured.err
+    assert "Zq8VsecretKEY42" not in captured.out + captured.err
+    assert "calling API with key ***" in captured.out + captured.err
+
+
+def test_client_without_api_key_input_is_a_user_error(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    d = gear(tmp_path)
+
+    def compute(ctx: RunContext) -> None:
+        ctx.client  # noqa: B018
+
+    assert run_gear(compute, ["--gear-dir", str(d)]) == 1
+    assert "error: inputs: this gear needs an api-key input" in capfd.readouterr().err
