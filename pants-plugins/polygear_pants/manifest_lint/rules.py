@@ -87,7 +87,11 @@ async def _gear_facts(address: Address, docker: DockerOptions) -> _GearFacts:
         Get(DockerfileInfo, DockerfileInfoRequest(address)),
         Get(Targets, DependenciesRequest(target[Dependencies])),
     )
-    manifests = [d for d in deps if d.has_field(FileSourceField) and os.path.basename(d[FileSourceField].value or "") == MANIFEST_NAME]
+    manifests = [
+        d
+        for d in deps
+        if d.has_field(FileSourceField) and os.path.basename(d[FileSourceField].value or "") == MANIFEST_NAME
+    ]
     pex_paths = [
         d[OutputPathField].value_or_default(file_ending="pex")
         for d in deps
@@ -110,7 +114,9 @@ async def _gear_facts(address: Address, docker: DockerOptions) -> _GearFacts:
         refs = []
         build_file = f"{build_file} ({exc})"
     job = {
-        "manifest": manifest_sources.files[0] if manifest_sources.files else os.path.join(address.spec_path, MANIFEST_NAME),
+        "manifest": (
+            manifest_sources.files[0] if manifest_sources.files else os.path.join(address.spec_path, MANIFEST_NAME)
+        ),
         "manifest_context_path": manifest_sources.files[0] if manifest_sources.files else None,
         "dockerfile": dockerfile_info.source,
         "target_name": address.target_name,
@@ -161,4 +167,3 @@ async def run_gear_manifest_lint(
 
 def rules() -> list[Any]:
     return [*collect_rules(), *GearManifestLintRequest.rules()]
-

@@ -61,7 +61,10 @@ def check_value(field: str, spec: dict[str, Any], value: Any) -> Any:
         if "pattern" in spec and re.search(spec["pattern"], value) is None:
             raise UserError(field, f"expected a string matching {spec['pattern']!r}, found {json.dumps(value)}")
     if expected == "array":
-        for key, bound, op in (("minItems", spec.get("minItems"), "at least"), ("maxItems", spec.get("maxItems"), "at most")):
+        for key, bound, op in (
+            ("minItems", spec.get("minItems"), "at least"),
+            ("maxItems", spec.get("maxItems"), "at most"),
+        ):
             if bound is not None and (len(value) < bound if key == "minItems" else len(value) > bound):
                 raise UserError(field, f"expected {op} {bound} items, found {len(value)}")
         item_spec = spec.get("items")

@@ -69,6 +69,10 @@ def copies_to(text: str, source: str, dest: str) -> bool:
             continue
         if c.dest == dest:
             return True
-        if c.dest.rstrip("/") == dest_dir and (c.dest.endswith("/") or len(c.sources) > 1) and Path(source).name == dest_name:
+        if (
+            c.dest.rstrip("/") == dest_dir
+            and (c.dest.endswith("/") or len(c.sources) > 1)
+            and Path(source).name == dest_name
+        ):
             return True
     return False

@@ -108,6 +108,7 @@ def execute(
     work_dir: Path,
     metadata: GearMetadata,
     client_factory: Callable[[], Any] | None = None,
+    write_metadata: bool = True,
 ) -> dict[str, Any]:
     """Run `compute` with staged outputs; publish outputs and metadata only if everything worked.
 
@@ -123,7 +124,8 @@ def execute(
         if problems:
             raise ValueError(f"gear produced invalid .metadata.json: {'; '.join(problems)}")
         published = staged.publish()
-    metadata.write(output_dir)
+    if write_metadata:
+        metadata.write(output_dir)
     ctx.summary.setdefault("outputs", [p.name for p in published])
     ctx.summary["wall_seconds"] = round(time.perf_counter() - started, 3)
     log.info("%s %s finished: %d output(s) in %s", manifest.name, manifest.version, len(published), output_dir)
@@ -144,9 +146,7 @@ def _lazy_client_context(gear_dir: Path, manifest_path: Path, config_path: Path)
         def get_client(self) -> Any:
             return None if self.defer_client else super().get_client()
 
-    return LazyClientContext(
-        gear_path=str(gear_dir), manifest_path=str(manifest_path), config_path=str(config_path)
-    )
+    return LazyClientContext(gear_path=str(gear_dir), manifest_path=str(manifest_path), config_path=str(config_path))
 
 
 def run_flywheel(compute: Compute, gear_dir: Path) -> dict[str, Any]:
@@ -213,9 +213,32 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _klms_api(argv: list[str]) -> int:
+    """`/bin/run klms-fetch TOKEN ENDPOINT ID SIGNATURE OUT` and `klms-post ENDPOINT ID SIGNATURE FILE`:
+    the HTTP half of run.sh, here so images need no curl or jq."""
+    from polygear.klms import api
+
+    usage = {"klms-fetch": 5, "klms-post": 4}
+    if len(argv) - 1 != usage[argv[0]]:
+        print(f"usage: run {argv[0]} {'TOKEN ' if argv[0] == 'klms-fetch' else ''}ENDPOINT ID SIGNATURE FILE", file=sys.stderr)
+        return 2
+    try:
+        if argv[0] == "klms-fetch":
+            api.fetch_input(argv[1], argv[2], argv[3], argv[4], Path(argv[5]))
+        else:
+            api.post_output(argv[1], argv[2], argv[3], Path(argv[4]))
+    except api.ApiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def run_gear(compute: Compute, argv: Sequence[str] | None = None) -> int:
     """Entry point used by every gear's run.py; returns the process exit code."""
-    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    arglist = list(sys.argv[1:] if argv is None else argv)
+    if arglist and arglist[0] in ("klms-fetch", "klms-post"):
+        return _klms_api(arglist)
+    args = _parser().parse_args(arglist)
     if args.klms:
         from polygear.klms.adapter import run_klms
 

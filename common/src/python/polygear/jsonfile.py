@@ -22,9 +22,7 @@ def read_json_object(path: Path, what: str = "JSON file") -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UserError(
-            f"{path}:{exc.lineno}:{exc.colno}", f"invalid JSON in {what}: {exc.msg}"
-        ) from None
+        raise UserError(f"{path}:{exc.lineno}:{exc.colno}", f"invalid JSON in {what}: {exc.msg}") from None
     if not isinstance(value, dict):
         raise UserError(str(path), f"expected a JSON object, found {type(value).__name__}")
     return value

@@ -56,14 +56,25 @@ def _schema_findings(manifest: Manifest) -> list[Finding]:
             missing = [p for p in e.validator_value if p not in (e.instance or {})]
             for p in missing:
                 name = p if field == "(top level)" else f"{field}.{p}"
-                out.append(Finding(str(manifest.path), name, "a value (required by the Flywheel manifest schema)", "none"))
+                out.append(
+                    Finding(str(manifest.path), name, "a value (required by the Flywheel manifest schema)", "none")
+                )
             continue
-        out.append(Finding(str(manifest.path), field, f"{e.validator} {_show(e.validator_value)} (Flywheel manifest schema)", _show(e.instance)))
+        out.append(
+            Finding(
+                str(manifest.path),
+                field,
+                f"{e.validator} {_show(e.validator_value)} (Flywheel manifest schema)",
+                _show(e.instance),
+            )
+        )
     return out
 
 
 def _version_tags(image_refs: Sequence[str]) -> list[str]:
-    return [ref.rsplit(":", 1)[1] for ref in image_refs if ":" in ref.rsplit("/", 1)[-1] and not ref.endswith(":latest")]
+    return [
+        ref.rsplit(":", 1)[1] for ref in image_refs if ":" in ref.rsplit("/", 1)[-1] and not ref.endswith(":latest")
+    ]
 
 
 def lint_gear(
@@ -85,20 +96,52 @@ def lint_gear(
     data = manifest.data
 
     if manifest.name != target_name:
-        findings.append(Finding(mpath, "name", f"{_show(target_name)} (the docker_image target name in {build_file})", _show(data.get("name"))))
+        findings.append(
+            Finding(
+                mpath,
+                "name",
+                f"{_show(target_name)} (the docker_image target name in {build_file})",
+                _show(data.get("name")),
+            )
+        )
 
     version_tags = _version_tags(image_refs)
     if not version_tags:
-        findings.append(Finding(build_file, "image_tags", f"a version tag {_show(manifest.version)} besides latest", _show([r.rsplit(':', 1)[-1] for r in image_refs])))
+        findings.append(
+            Finding(
+                build_file,
+                "image_tags",
+                f"a version tag {_show(manifest.version)} besides latest",
+                _show([r.rsplit(":", 1)[-1] for r in image_refs]),
+            )
+        )
     for tag in version_tags:
         if tag != manifest.version:
-            findings.append(Finding(mpath, "version", f"{_show(tag)} (the image version tag in {build_file})", _show(data.get("version"))))
+            findings.append(
+                Finding(
+                    mpath,
+                    "version",
+                    f"{_show(tag)} (the image version tag in {build_file})",
+                    _show(data.get("version")),
+                )
+            )
     if not any(ref.endswith(":latest") for ref in image_refs):
-        findings.append(Finding(build_file, "image_tags", '"latest" among the tags', _show([r.rsplit(":", 1)[-1] for r in image_refs])))
+        findings.append(
+            Finding(
+                build_file, "image_tags", '"latest" among the tags', _show([r.rsplit(":", 1)[-1] for r in image_refs])
+            )
+        )
     versioned = [r for r in image_refs if not r.endswith(":latest")]
     if versioned and manifest.image not in versioned:
         expected = versioned[0] if len(versioned) == 1 else " or ".join(_show(v) for v in versioned)
-        findings.append(Finding(mpath, "custom.gear-builder.image", _show(expected) if len(versioned) == 1 else expected, _show(manifest.image or None)))
+        findings.append(
+            Finding(
+                mpath,
+                "custom.gear-builder.image",
+                _show(expected) if len(versioned) == 1 else expected,
+                _show(manifest.image or None),
+            )
+        )
 
     if data.get("command") != GEAR_COMMAND:
         findings.append(Finding(mpath, "command", _show(GEAR_COMMAND), _show(data.get("command"))))
@@ -109,7 +152,9 @@ def lint_gear(
                 check_value(f"config.{key}.default", spec, spec["default"])
             except UserError as exc:
                 expected, _, found = exc.message.removeprefix("expected ").partition(", found ")
-                findings.append(Finding(mpath, f"config.{key}.default", expected or exc.message, found or _show(spec["default"])))
+                findings.append(
+                    Finding(mpath, f"config.{key}.default", expected or exc.message, found or _show(spec["default"]))
+                )
 
     if dockerfile_path is not None:
         try:
@@ -119,11 +164,19 @@ def lint_gear(
         else:
             msource = manifest_context_path or mpath
             if not dockerfile.copies_to(text, msource, MANIFEST_DEST):
-                findings.append(Finding(str(dockerfile_path), "COPY", f"COPY {msource} {MANIFEST_DEST}", "no such instruction"))
+                findings.append(
+                    Finding(str(dockerfile_path), "COPY", f"COPY {msource} {MANIFEST_DEST}", "no such instruction")
+                )
             if not pex_paths:
-                findings.append(Finding(build_file, "dependencies", "this gear's pex_binary among the docker_image dependencies", "none"))
+                findings.append(
+                    Finding(
+                        build_file, "dependencies", "this gear's pex_binary among the docker_image dependencies", "none"
+                    )
+                )
             elif not any(dockerfile.copies_to(text, p, GEAR_COMMAND) for p in pex_paths):
-                findings.append(Finding(str(dockerfile_path), "COPY", f"COPY {pex_paths[0]} {GEAR_COMMAND}", "no such instruction"))
+                findings.append(
+                    Finding(str(dockerfile_path), "COPY", f"COPY {pex_paths[0]} {GEAR_COMMAND}", "no such instruction")
+                )
     return findings
 
 
@@ -145,11 +198,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.spec:
         jobs = json.loads(args.spec.read_text(encoding="utf-8"))
     elif args.manifest and args.target_name:
-        jobs = [{
-            "manifest": str(args.manifest), "dockerfile": str(args.dockerfile) if args.dockerfile else None,
-            "target_name": args.target_name, "image_refs": args.image_ref, "pex_paths": args.pex,
-            "build_file": args.build_file,
-        }]
+        jobs = [
+            {
+                "manifest": str(args.manifest),
+                "dockerfile": str(args.dockerfile) if args.dockerfile else None,
+                "target_name": args.target_name,
+                "image_refs": args.image_ref,
+                "pex_paths": args.pex,
+                "build_file": args.build_file,
+            }
+        ]
     else:
         _parser().error("give --spec, or --manifest and --target-name")
     total = 0

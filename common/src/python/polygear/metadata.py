@@ -38,7 +38,9 @@ class GearMetadata:
         files.append(entry)
         return entry
 
-    def update_input_file(self, input_name: str, info: dict[str, Any] | None = None, tags: list[str] | None = None) -> None:
+    def update_input_file(
+        self, input_name: str, info: dict[str, Any] | None = None, tags: list[str] | None = None
+    ) -> None:
         """Attach info/tags to the file given as `input_name`, under the container it came from."""
         inp = self._inputs.get(input_name) or {}
         hierarchy = inp.get("hierarchy") or {}

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from polygear.config import parse_cli_value, validate_config
 from polygear.errors import UserError
 

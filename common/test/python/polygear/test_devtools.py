@@ -8,18 +8,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from polygear.devtools.cli import main
 
 FIXTURE = Path(__file__).resolve().parents[2] / "data" / "lint"
-BUILD = '''file(name="manifest", source="manifest.json")
+BUILD = """file(name="manifest", source="manifest.json")
 
 docker_image(
     name="demo-gear",
     image_tags=["1.2.3", "latest"],
     dependencies=[":manifest", "gears/demo-gear/src/python/demo_app:bin"],
 )
-'''
+"""
 
 
 @pytest.fixture()
@@ -33,7 +32,9 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     app = tmp_path / "gears/demo-gear/src/python/demo_app"
     app.mkdir(parents=True)
     (app / "run.py").write_text("")
-    (tmp_path / "gears/demo-gear/CHANGELOG.md").write_text("# Changelog\n\n## Unreleased\n\n- Faster.\n\n## 1.2.3 - 2026-01-01\n\n- First.\n")
+    (tmp_path / "gears/demo-gear/CHANGELOG.md").write_text(
+        "# Changelog\n\n## Unreleased\n\n- Faster.\n\n## 1.2.3 - 2026-01-01\n\n- First.\n"
+    )
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -62,14 +63,19 @@ def test_bump_refuses_when_build_disagrees(repo: Path, capsys: pytest.CaptureFix
 def test_upload_dry_run_lint_and_release_tag(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["upload", "demo-gear", "--dry-run"]) == 0
     assert capsys.readouterr().out.strip() == "fw-beta gear upload gears/demo-gear/src/docker"
-    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "x"], check=True)
+    subprocess.run(
+        ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "x"], check=True
+    )
     subprocess.run(["git", "tag", "gears/demo-gear/v1.2.3"], check=True)
     assert main(["upload", "demo-gear", "--dry-run"]) == 1
     assert "error: gears/demo-gear/v1.2.3: this version is already released" in capsys.readouterr().err
     (repo / "gears/demo-gear/src/docker/BUILD").write_text(BUILD.replace('"1.2.3"', '"1.2.4"'))
     assert main(["upload", "demo-gear", "--dry-run"]) == 1
     err = capsys.readouterr().err
-    assert 'manifest.json:version: expected "1.2.4" (the image version tag in gears/demo-gear/src/docker/BUILD), found "1.2.3"' in err
+    assert (
+        'manifest.json:version: expected "1.2.4" (the image version tag in gears/demo-gear/src/docker/BUILD), found "1.2.3"'
+        in err
+    )
     assert "lint failed with 2 problem(s); refusing to upload" in err
 
 
@@ -79,7 +85,10 @@ def test_release_check(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert facts["pex_target"] == "gears/demo-gear/src/python/demo_app:bin"
     assert facts["image_target"] == "gears/demo-gear/src/docker:demo-gear"
     assert main(["release-check", "gears/demo-gear/v1.2.4"]) == 1
-    assert "tag version '1.2.4' does not match gears/demo-gear/src/docker/manifest.json version '1.2.3'" in capsys.readouterr().err
+    assert (
+        "tag version '1.2.4' does not match gears/demo-gear/src/docker/manifest.json version '1.2.3'"
+        in capsys.readouterr().err
+    )
     assert main(["release-check", "v1.2.3"]) == 1
 
 

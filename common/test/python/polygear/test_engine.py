@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from polygear.engine import RunContext, run_gear
 from polygear.errors import InputError
 from polygear.gear_dir import build_gear_dir
@@ -20,7 +19,9 @@ SECRET = "flywheel.example.org:Zq8VsecretKEY42"
 def gear(tmp: Path, config: list[str] | None = None, api_key: str | None = None) -> Path:
     table = tmp / "table.csv"
     table.write_text("a,b\n1,2\n")
-    return build_gear_dir(MANIFEST, tmp / "v0", config if config is not None else ["column=a"], [f"table={table}"], api_key)
+    return build_gear_dir(
+        MANIFEST, tmp / "v0", config if config is not None else ["column=a"], [f"table={table}"], api_key
+    )
 
 
 def writes_then(action: str) -> Any:
@@ -66,7 +67,9 @@ def test_success_publishes_outputs_and_valid_metadata(tmp_path: Path) -> None:
         ("bad-metadata", 2, "error: unexpected failure; the traceback is in the log above"),
     ],
 )
-def test_failures_leave_no_partial_outputs(tmp_path: Path, capfd: pytest.CaptureFixture[str], action: str, code: int, first_line: str) -> None:
+def test_failures_leave_no_partial_outputs(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], action: str, code: int, first_line: str
+) -> None:
     d = gear(tmp_path)
     capfd.readouterr()
     assert run_gear(writes_then(action), ["--gear-dir", str(d)]) == code
@@ -94,7 +97,10 @@ def test_config_is_validated_before_any_work(tmp_path: Path, capfd: pytest.Captu
         "error: config.limit: expected a value < 100, found 100": ("limit", 100),
         "error: config.limit: expected an integer, found 2.5": ("limit", 2.5),
         "error: config.label: expected a string matching '^[a-z]+$', found \"A1\"": ("label", "A1"),
-        "error: config.nope: unknown config key (the manifest declares: column, label, limit, mode, threshold, verbose)": ("nope", 1),
+        "error: config.nope: unknown config key (the manifest declares: column, label, limit, mode, threshold, verbose)": (
+            "nope",
+            1,
+        ),
     }
     for expected, (key, value) in cases.items():
         broken = json.loads(json.dumps(cfg))
@@ -115,7 +121,10 @@ def test_missing_or_unknown_inputs(tmp_path: Path, capfd: pytest.CaptureFixture[
     cfg["inputs"]["table"]["location"]["path"] = str(tmp_path / "gone.csv")
     (d / "config.json").write_text(json.dumps(cfg))
     assert run_gear(writes_then("ok"), ["--gear-dir", str(d)]) == 1
-    assert capfd.readouterr().err.strip().splitlines()[-1] == f"error: inputs.table: input file {tmp_path / 'gone.csv'} does not exist or is not a file"
+    assert (
+        capfd.readouterr().err.strip().splitlines()[-1]
+        == f"error: inputs.table: input file {tmp_path / 'gone.csv'} does not exist or is not a file"
+    )
     del cfg["inputs"]["table"]
     (d / "config.json").write_text(json.dumps(cfg))
     assert run_gear(writes_then("ok"), ["--gear-dir", str(d)]) == 1
@@ -126,7 +135,12 @@ def test_broken_config_json_names_line_and_column(tmp_path: Path, capfd: pytest.
     d = gear(tmp_path)
     (d / "config.json").write_text('{"config": {"column": "a",}}')
     assert run_gear(writes_then("ok"), ["--gear-dir", str(d)]) == 1
-    assert capfd.readouterr().err.strip().splitlines()[-1].startswith(f"error: {d / 'config.json'}:1:27: invalid JSON in gear config")
+    assert (
+        capfd.readouterr()
+        .err.strip()
+        .splitlines()[-1]
+        .startswith(f"error: {d / 'config.json'}:1:27: invalid JSON in gear config")
+    )
 
 
 def test_api_key_gives_a_lazy_client_and_is_never_logged(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:

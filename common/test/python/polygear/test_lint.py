@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from polygear.lint import lint_gear, main
 
 FIXTURE = Path(__file__).resolve().parents[2] / "data" / "lint"
@@ -18,8 +17,14 @@ PEX = "gears.demo-gear.src.python.demo_app/bin.pex"
 REFS = ["polygear/demo-gear:1.2.3", "polygear/demo-gear:latest"]
 
 
-def lint(tmp: Path, edit: Callable[[dict[str, Any]], None] | None = None, refs: list[str] | None = None,
-         dockerfile: str | None = None, name: str = "demo-gear", pex: list[str] | None = None) -> list[str]:
+def lint(
+    tmp: Path,
+    edit: Callable[[dict[str, Any]], None] | None = None,
+    refs: list[str] | None = None,
+    dockerfile: str | None = None,
+    name: str = "demo-gear",
+    pex: list[str] | None = None,
+) -> list[str]:
     data = json.loads((FIXTURE / "manifest.json").read_text())
     if edit:
         edit(data)
@@ -30,8 +35,15 @@ def lint(tmp: Path, edit: Callable[[dict[str, Any]], None] | None = None, refs: 
         shutil.copy(FIXTURE / "Dockerfile", d)
     else:
         d.write_text(dockerfile)
-    findings = lint_gear(m, d, name, REFS if refs is None else refs, [PEX] if pex is None else pex,
-                         manifest_context_path=MANIFEST_CTX, build_file="BUILD")
+    findings = lint_gear(
+        m,
+        d,
+        name,
+        REFS if refs is None else refs,
+        [PEX] if pex is None else pex,
+        manifest_context_path=MANIFEST_CTX,
+        build_file="BUILD",
+    )
     return [str(f).replace(str(tmp) + "/", "") for f in findings]
 
 
@@ -83,15 +95,26 @@ def test_schema_violations_are_reported_by_field(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("key", "spec", "expected"),
     [
-        ("mode", {"type": "string", "enum": ["fast", "exact"], "default": "slow"},
-         'manifest.json:config.mode.default: expected one of "fast", "exact", found "slow"'),
-        ("threshold", {"type": "number", "maximum": 1, "default": 2},
-         "manifest.json:config.threshold.default: expected a value <= 1, found 2"),
-        ("limit", {"type": "integer", "default": "10"},
-         'manifest.json:config.limit.default: expected an integer, found "10"'),
+        (
+            "mode",
+            {"type": "string", "enum": ["fast", "exact"], "default": "slow"},
+            'manifest.json:config.mode.default: expected one of "fast", "exact", found "slow"',
+        ),
+        (
+            "threshold",
+            {"type": "number", "maximum": 1, "default": 2},
+            "manifest.json:config.threshold.default: expected a value <= 1, found 2",
+        ),
+        (
+            "limit",
+            {"type": "integer", "default": "10"},
+            'manifest.json:config.limit.default: expected an integer, found "10"',
+        ),
     ],
 )
-def test_config_defaults_must_fit_their_declaration(tmp_path: Path, key: str, spec: dict[str, Any], expected: str) -> None:
+def test_config_defaults_must_fit_their_declaration(
+    tmp_path: Path, key: str, spec: dict[str, Any], expected: str
+) -> None:
     def edit(d: dict[str, Any]) -> None:
         d["config"][key] = spec
 
@@ -112,30 +135,47 @@ def test_dockerfile_must_copy_manifest_and_pex(tmp_path: Path) -> None:
         f"Dockerfile:COPY: expected COPY {MANIFEST_CTX} /flywheel/v0/manifest.json, found no such instruction"
     ]
     wrong_pex = text.replace(PEX, "gears.other.src.python.other_app/bin.pex")
-    assert lint(tmp_path, dockerfile=wrong_pex) == [f"Dockerfile:COPY: expected COPY {PEX} /bin/run, found no such instruction"]
+    assert lint(tmp_path, dockerfile=wrong_pex) == [
+        f"Dockerfile:COPY: expected COPY {PEX} /bin/run, found no such instruction"
+    ]
     assert lint(tmp_path, pex=[]) == [
         "BUILD:dependencies: expected this gear's pex_binary among the docker_image dependencies, found none"
     ]
 
 
 def test_copy_into_directory_and_json_form_are_understood(tmp_path: Path) -> None:
-    text = (
-        "FROM python:3.11-slim\n"
-        f'COPY ["{MANIFEST_CTX}", "/flywheel/v0/"]\n'
-        f"COPY {PEX} /bin/run\n"
-    )
+    text = "FROM python:3.11-slim\n" f'COPY ["{MANIFEST_CTX}", "/flywheel/v0/"]\n' f"COPY {PEX} /bin/run\n"
     # Copying into /flywheel/v0/ keeps the file name manifest.json: accepted.
     assert lint(tmp_path, dockerfile=text) == []
 
 
 def test_cli_exit_codes_and_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["--manifest", str(FIXTURE / "manifest.json"), "--dockerfile", str(FIXTURE / "Dockerfile"),
-            "--target-name", "demo-gear", "--pex", PEX]
+    args = [
+        "--manifest",
+        str(FIXTURE / "manifest.json"),
+        "--dockerfile",
+        str(FIXTURE / "Dockerfile"),
+        "--target-name",
+        "demo-gear",
+        "--pex",
+        PEX,
+    ]
     assert main([*args, "--image-ref", REFS[0], "--image-ref", REFS[1]]) == 1  # manifest path differs from MANIFEST_CTX
     spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps([{"manifest": str(FIXTURE / "manifest.json"), "dockerfile": str(FIXTURE / "Dockerfile"),
-                                 "manifest_context_path": MANIFEST_CTX, "target_name": "demo-gear",
-                                 "image_refs": REFS, "pex_paths": [PEX]}]))
+    spec.write_text(
+        json.dumps(
+            [
+                {
+                    "manifest": str(FIXTURE / "manifest.json"),
+                    "dockerfile": str(FIXTURE / "Dockerfile"),
+                    "manifest_context_path": MANIFEST_CTX,
+                    "target_name": "demo-gear",
+                    "image_refs": REFS,
+                    "pex_paths": [PEX],
+                }
+            ]
+        )
+    )
     capsys.readouterr()
     assert main(["--spec", str(spec)]) == 0
     assert "1 gear(s) OK" in capsys.readouterr().err

@@ -1,9 +1,9 @@
 """`./pants gear <command>`: the developer commands for gears in this repository.
 
-    run      run a gear locally the way Flywheel would (pex on this machine, or its image)
-    bump     change a gear's version everywhere it lives (manifest, image reference, BUILD tags)
-    upload   upload a gear to Flywheel with `fw-beta gear upload`, after lint and release checks
-    release-check  check a release tag `gears/<name>/v<version>` against the gear's manifest
+run      run a gear locally the way Flywheel would (pex on this machine, or its image)
+bump     change a gear's version everywhere it lives (manifest, image reference, BUILD tags)
+upload   upload a gear to Flywheel with `fw-beta gear upload`, after lint and release checks
+release-check  check a release tag `gears/<name>/v<version>` against the gear's manifest
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from polygear.devtools.workspace import Gear, find_gear, replace_tags_in_build
 from polygear.errors import UserError
 from polygear.gear_dir import build_gear_dir
 from polygear.jsonfile import write_json_atomic
 from polygear.lint import lint_gear
-from polygear.devtools.workspace import Gear, find_gear, find_root, replace_tags_in_build
 
 VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.-]+)?$")
 TAG_RE = re.compile(r"^(?:refs/tags/)?gears/(?P<name>[a-z0-9-]+)/v(?P<version>.+)$")
@@ -96,7 +96,9 @@ def _changelog_text(path: Path, version: str) -> str | None:
         return None
     today = dt.date.today().isoformat()
     if re.search(r"^## \[?Unreleased\]?\s*$", text, flags=re.M | re.I):
-        return re.sub(r"^## \[?Unreleased\]?\s*$", f"## Unreleased\n\n## {version} - {today}", text, count=1, flags=re.M | re.I)
+        return re.sub(
+            r"^## \[?Unreleased\]?\s*$", f"## Unreleased\n\n## {version} - {today}", text, count=1, flags=re.M | re.I
+        )
     return None
 
 
@@ -109,7 +111,10 @@ def cmd_bump(args: argparse.Namespace) -> int:
         raise UserError("version", f"{gear.name} is already at {old}")
     target = gear.image()
     if old not in target.image_tags:
-        raise UserError(f"{target.build_file}:image_tags", f"expected the current version {old!r} among the tags, found {list(target.image_tags)}")
+        raise UserError(
+            f"{target.build_file}:image_tags",
+            f"expected the current version {old!r} among the tags, found {list(target.image_tags)}",
+        )
     data = dict(manifest.data)
     data["version"] = new
     image = manifest.image
@@ -126,8 +131,11 @@ def cmd_bump(args: argparse.Namespace) -> int:
     findings = _lint(gear)
     for f in findings:
         print(f, file=sys.stderr)
-    print(f"{gear.name}: {old} -> {new} (manifest version, custom.gear-builder.image, BUILD image_tags"
-          f"{', CHANGELOG.md' if changelog is not None else ''})", file=sys.stderr)
+    print(
+        f"{gear.name}: {old} -> {new} (manifest version, custom.gear-builder.image, BUILD image_tags"
+        f"{', CHANGELOG.md' if changelog is not None else ''})",
+        file=sys.stderr,
+    )
     return 1 if findings else 0
 
 
@@ -143,8 +151,13 @@ def _lint(gear: Gear) -> list[object]:
     manifest_rel = gear.manifest_path.relative_to(gear.root).as_posix()
     return list(
         lint_gear(
-            gear.manifest_path, gear.docker_dir / "Dockerfile", target.name, gear.image_refs(), [pex_rel],
-            manifest_context_path=manifest_rel, build_file=str(target.build_file.relative_to(gear.root)),
+            gear.manifest_path,
+            gear.docker_dir / "Dockerfile",
+            target.name,
+            gear.image_refs(),
+            [pex_rel],
+            manifest_context_path=manifest_rel,
+            build_file=str(target.build_file.relative_to(gear.root)),
         )
     )
 
@@ -159,13 +172,21 @@ def cmd_upload(args: argparse.Namespace) -> int:
     if findings:
         for f in findings:
             print(f, file=sys.stderr)
-        raise UserError(str(gear.manifest_path.relative_to(gear.root)), f"lint failed with {len(findings)} problem(s); refusing to upload")
+        raise UserError(
+            str(gear.manifest_path.relative_to(gear.root)),
+            f"lint failed with {len(findings)} problem(s); refusing to upload",
+        )
     tag = release_tag(gear)
     if not args.allow_existing_tag:
-        probe = subprocess.run(["git", "-C", str(gear.root), "tag", "--list", tag], capture_output=True, text=True, check=False)
+        probe = subprocess.run(
+            ["git", "-C", str(gear.root), "tag", "--list", tag], capture_output=True, text=True, check=False
+        )
         if probe.stdout.strip():
-            raise UserError(tag, "this version is already released (the git tag exists); bump the version first: "
-                            f"./pants gear bump {gear.name} patch")
+            raise UserError(
+                tag,
+                "this version is already released (the git tag exists); bump the version first: "
+                f"./pants gear bump {gear.name} patch",
+            )
     cmd = ["fw-beta", "gear", "upload", str(gear.docker_dir.relative_to(gear.root))]
     if args.dry_run:
         print(" ".join(cmd))
@@ -183,18 +204,34 @@ def cmd_release_check(args: argparse.Namespace) -> int:
     gear = find_gear(m.group("name"))
     version = gear.manifest().version
     if m.group("version") != version:
-        raise UserError(args.tag, f"tag version {m.group('version')!r} does not match {gear.manifest_path.relative_to(gear.root)} version {version!r}")
-    print(json.dumps({"gear": gear.name, "version": version, "docker_dir": str(gear.docker_dir.relative_to(gear.root)),
-                      "pex_target": gear.pex_target(), "image_target": f"{gear.docker_dir.relative_to(gear.root).as_posix()}:{gear.image().name}"}))
+        raise UserError(
+            args.tag,
+            f"tag version {m.group('version')!r} does not match {gear.manifest_path.relative_to(gear.root)} version {version!r}",
+        )
+    print(
+        json.dumps(
+            {
+                "gear": gear.name,
+                "version": version,
+                "docker_dir": str(gear.docker_dir.relative_to(gear.root)),
+                "pex_target": gear.pex_target(),
+                "image_target": f"{gear.docker_dir.relative_to(gear.root).as_posix()}:{gear.image().name}",
+            }
+        )
+    )
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="./pants gear", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="./pants gear", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a gear locally as Flywheel would")
     r.add_argument("gear", help="gear name (gears/<name>) or folder")
-    r.add_argument("-c", "--config", action="append", default=[], metavar="KEY=VALUE", help="config value (typed by the manifest)")
+    r.add_argument(
+        "-c", "--config", action="append", default=[], metavar="KEY=VALUE", help="config value (typed by the manifest)"
+    )
     r.add_argument("-i", "--input", action="append", default=[], metavar="NAME=PATH", help="input file")
     r.add_argument("--out", help="folder to create for the run (default dist/local-runs/<gear>-<time>)")
     r.add_argument("--image", action="store_true", help="run the gear's image instead of its pex")

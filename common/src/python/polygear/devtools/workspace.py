@@ -55,7 +55,12 @@ def read_docker_image(build_file: Path) -> DockerImageTarget:
         raise UserError(f"{build_file}:image_tags", "expected a literal list of tags, found none")
     tags = tuple(str(_literal(e, build_file, "image_tags")) for e in tags_expr.elts)
     repository = _literal(kwargs.get("repository"), build_file, "repository")
-    span = (tags_expr.lineno, tags_expr.col_offset, tags_expr.end_lineno or tags_expr.lineno, tags_expr.end_col_offset or 0)
+    span = (
+        tags_expr.lineno,
+        tags_expr.col_offset,
+        tags_expr.end_lineno or tags_expr.lineno,
+        tags_expr.end_col_offset or 0,
+    )
     return DockerImageTarget(build_file, str(name), tags, repository, span)
 
 
@@ -133,7 +138,10 @@ def find_gear(name_or_path: str, root: Path | None = None) -> Gear:
     gear_dir = (root / gear_dir).resolve() if not gear_dir.is_absolute() else gear_dir
     if not (gear_dir / "src" / "docker" / "manifest.json").is_file():
         known = ", ".join(sorted(p.parent.parent.parent.name for p in root.glob("gears/*/src/docker/manifest.json")))
-        raise UserError(name_or_path, f"no such gear (expected gears/<name>/src/docker/manifest.json; gears here: {known or 'none'})")
+        raise UserError(
+            name_or_path,
+            f"no such gear (expected gears/<name>/src/docker/manifest.json; gears here: {known or 'none'})",
+        )
     return Gear(root, gear_dir.name, gear_dir)
 
 

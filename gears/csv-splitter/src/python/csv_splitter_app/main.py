@@ -57,7 +57,9 @@ def check_pattern(pattern: str) -> None:
             f"unknown field(s) {', '.join(sorted(unknown))}; expected some of {{{'}, {'.join(sorted(PATTERN_FIELDS))}}}",
         )
     if "value" not in names:
-        raise InputError("config.output_pattern", f"pattern {pattern!r} must contain {{value}}, or every row lands in one file")
+        raise InputError(
+            "config.output_pattern", f"pattern {pattern!r} must contain {{value}}, or every row lands in one file"
+        )
     if "/" in pattern or "\\" in pattern:
         raise InputError("config.output_pattern", "pattern must name a file, not a path")
 
@@ -121,7 +123,10 @@ def split_csv(
                     raise InputError(source.name, "file is empty: expected a header row")
                 if column not in header:
                     shown = ", ".join(repr(h) for h in header[:20])
-                    raise InputError("config.column", f"column {column!r} not found in the header of {source.name} (columns: {shown})")
+                    raise InputError(
+                        "config.column",
+                        f"column {column!r} not found in the header of {source.name} (columns: {shown})",
+                    )
                 key_idx, ncols = header.index(column), len(header)
                 out_header = header if keep_key_column else header[:key_idx] + header[key_idx + 1 :]
                 for row in reader:

@@ -12,12 +12,13 @@ parsed whole, as their parsers require. Knows nothing of Flywheel.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -84,9 +85,17 @@ def validate_records(
 ) -> dict[str, Any]:
     """Validate each record of `records_path` against the schema at `schema_path`.
 
-    Returns the report dict (see `write_report`). `status` is "valid" when every record is valid,
-    "invalid" when at least one is not, and "empty" when the file holds no records at all: an empty
-    export is usually a mistake upstream, and calling it "valid" would hide that.
+    Returns the report: {"schema", "records_file", "format", "records", "valid_records",
+    "invalid_records", "violations", "violation_count", "truncated", "status"}. Each violation is
+    {"record": 1-based number, "line": start line or None, "pointer": RFC 6901 pointer into the
+    record ("" = the whole record), "schema_pointer": pointer to the failing keyword in the schema
+    file (None for a record that could not be parsed), "validator": the keyword ("parse" for an
+    unparseable JSON line or a ragged CSV row), "message"}.
+
+    `violations` keeps the first `max_errors`; `violation_count` counts them all and `truncated`
+    says whether some were left out. `status` is "valid" when every record is valid, "invalid" when
+    at least one is not, and "empty" when the file holds no records at all: an empty export is
+    usually a mistake upstream, and calling it "valid" would hide that.
     """
     records_path, schema_path = Path(records_path), Path(schema_path)
     if isinstance(max_errors, bool) or not isinstance(max_errors, int) or max_errors < 0:
@@ -98,17 +107,18 @@ def validate_records(
 
     records = valid = invalid = total = 0
     violations: list[dict[str, Any]] = []
-    for record in iter_records(records_path, fmt, schema):
-        records += 1
-        found = _record_violations(validator, locations, record, records, schema_path.name)
-        if not found:
-            valid += 1
-            continue
-        invalid += 1
-        total += len(found)
-        room = max_errors - len(violations)
-        if room > 0:
-            violations.extend(found[:room])
+    with contextlib.closing(iter_records(records_path, fmt, schema)) as stream:  # closes the file early on errors
+        for record in stream:
+            records += 1
+            found = _record_violations(validator, locations, record, records, schema_path.name)
+            if not found:
+                valid += 1
+                continue
+            invalid += 1
+            total += len(found)
+            room = max_errors - len(violations)
+            if room > 0:
+                violations.extend(found[:room])
     return {
         "schema": schema_path.name,
         "records_file": records_path.name,
@@ -237,7 +247,7 @@ def make_validator(schema: dict[str, Any] | bool, schema_name: str) -> Validator
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
-def iter_records(path: Path, fmt: str, schema: dict[str, Any] | bool | None = None) -> Iterator[_Record]:
+def iter_records(path: Path, fmt: str, schema: dict[str, Any] | bool | None = None) -> Generator[_Record, None, None]:
     """Yield the records of `path` in order; `schema` drives CSV/TSV cell coercion."""
     if fmt == "json":
         return _json_records(path)
@@ -340,6 +350,8 @@ def _json_type(value: Any) -> str:
         return "string"
     if isinstance(value, list):
         return "array"
+    if isinstance(value, dict):
+        return "object"
     return type(value).__name__
 
 
@@ -407,9 +419,9 @@ def _yaml_error(name: str, text: str, exc: yaml.YAMLError) -> InputError:
     if mark is not None:
         problem = getattr(exc, "problem", None) or str(exc)
         return InputError(f"{name}:{mark.line + 1}", f"invalid YAML: {problem}")
-    position = getattr(exc, "position", None)  # ReaderError: a character YAML forbids
-    if isinstance(position, int):
-        return InputError(f"{name}:{text.count(chr(10), 0, position) + 1}", f"invalid YAML: {exc}")
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML forbids, e.g. a control character
+        line = text.count("\n", 0, exc.position) + 1
+        return InputError(f"{name}:{line}", f"invalid YAML: {exc.reason} (character #x{exc.character:04x})")
     return InputError(name, f"invalid YAML: {exc}")
 
 
@@ -417,7 +429,7 @@ def _yaml_error(name: str, text: str, exc: yaml.YAMLError) -> InputError:
 # Record sources
 
 
-def _json_records(path: Path) -> Iterator[_Record]:
+def _json_records(path: Path) -> Generator[_Record, None, None]:
     """A top-level array is a list of records; any other value (normally an object) is one record."""
     text = _read_text(path)
     if not text.strip():
@@ -458,7 +470,7 @@ def _array_item_lines(text: str) -> list[int]:
             i += 1
 
 
-def _jsonl_records(path: Path) -> Iterator[_Record]:
+def _jsonl_records(path: Path) -> Generator[_Record, None, None]:
     """One record per non-blank line. A line that is not JSON is that record's `parse` violation, so
     one bad line among millions does not hide the state of all the others."""
     for number, text in _open_lines(path):
@@ -475,14 +487,17 @@ def _jsonl_records(path: Path) -> Iterator[_Record]:
             yield _Record(number, None, "invalid JSON: nested too deeply to parse")
 
 
-def _yaml_records(path: Path) -> Iterator[_Record]:
+def _yaml_records(path: Path) -> Generator[_Record, None, None]:
     """Each document is a record; a file of exactly one document that is a list is a list of records.
 
     Empty documents (a stray `---` at the end) are skipped; an explicit `null` document is a record.
     Lines are where each document's (or list item's) content starts.
     """
     text = _read_text(path)
-    loader = _JsonLikeLoader(text)
+    try:
+        loader = _JsonLikeLoader(text)  # checks for characters YAML forbids right away
+    except yaml.YAMLError as exc:
+        raise _yaml_error(path.name, text, exc) from None
     try:
         try:
             nodes = _yaml_nodes(loader)
@@ -517,7 +532,7 @@ def _yaml_nodes(loader: _JsonLikeLoader) -> Iterator[yaml.Node]:
         yield node
 
 
-def _csv_records(path: Path, delimiter: str, schema: dict[str, Any] | bool | None) -> Iterator[_Record]:
+def _csv_records(path: Path, delimiter: str, schema: dict[str, Any] | bool | None) -> Generator[_Record, None, None]:
     """Rows as objects keyed by the header. Cells are strings, so each is converted to the type the
     schema declares for its column (see `coerce_cell`); an empty cell means the property is absent,
     which is how spreadsheets say "no value". A row with the wrong number of fields is a `parse`

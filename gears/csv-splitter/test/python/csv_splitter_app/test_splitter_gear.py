@@ -17,8 +17,8 @@ def test_pex_splits_and_logs_config(tmp_path: Path) -> None:
     run = run_pex(find_built(PEX), MANIFEST, tmp_path, ["column=site"], [f"table={DATA / 'visits.csv'}"])
     assert run.returncode == 0, run.stderr
     assert run.outputs() == ["visits_Boston.csv", "visits_Chicago.csv", "visits_San_Francisco.csv"]
-    assert (run.output_dir / "visits_San_Francisco.csv").read_text().splitlines()[-1] == 'S006,San Francisco,2,'
-    assert 'config "column" = \'site\'' in run.stdout + run.stderr
+    assert (run.output_dir / "visits_San_Francisco.csv").read_text().splitlines()[-1] == "S006,San Francisco,2,"
+    assert "config \"column\" = 'site'" in run.stdout + run.stderr
 
 
 def test_pex_user_error_is_one_line_exit_1_and_leaves_no_output(tmp_path: Path) -> None:
@@ -50,8 +50,10 @@ def test_image_runs_the_pex_with_its_manifest(tmp_path: Path) -> None:
     if engine is None:
         pytest.skip("no container engine (docker daemon or podman) on this machine")
     tag = "polygear-test/csv-splitter:under-test"
-    build_image(engine, DOCKERFILE, [DOCKERFILE, str(MANIFEST), PEX], tag)
-    run = run_image(engine, tag, MANIFEST, tmp_path, ["column=site", "keep_key_column=false"], [f"table={DATA / 'visits.csv'}"])
+    build_image(engine, DOCKERFILE, [DOCKERFILE, str(MANIFEST), PEX, "common/src/klms/run.sh"], tag)
+    run = run_image(
+        engine, tag, MANIFEST, tmp_path, ["column=site", "keep_key_column=false"], [f"table={DATA / 'visits.csv'}"]
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.outputs() == ["visits_Boston.csv", "visits_Chicago.csv", "visits_San_Francisco.csv"]
     assert (run.output_dir / "visits_Chicago.csv").read_text().splitlines()[0] == "subject,visit,score"

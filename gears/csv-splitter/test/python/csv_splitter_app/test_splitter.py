@@ -4,9 +4,8 @@ import csv
 from pathlib import Path
 
 import pytest
-from polygear.errors import InputError
-
 from csv_splitter_app.main import safe_value, split_csv
+from polygear.errors import InputError
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -34,7 +33,9 @@ def test_one_file_per_value_with_header_and_rows_in_order(tmp_path: Path) -> Non
 
 
 def test_drop_key_column_and_custom_pattern(tmp_path: Path) -> None:
-    split_csv(DATA / "visits.csv", tmp_path, column="site", keep_key_column=False, output_pattern="{column}-{value}.csv")
+    split_csv(
+        DATA / "visits.csv", tmp_path, column="site", keep_key_column=False, output_pattern="{column}-{value}.csv"
+    )
     assert read_rows(tmp_path / "site-Chicago.csv") == [
         ["subject", "visit", "score"],
         ["S002", "1", "9.0"],
@@ -44,7 +45,11 @@ def test_drop_key_column_and_custom_pattern(tmp_path: Path) -> None:
 
 def test_tsv_is_detected_and_written_as_tsv(tmp_path: Path) -> None:
     split_csv(DATA / "visits.tsv", tmp_path, column="site")
-    assert read_rows(tmp_path / "visits_A.tsv", "\t") == [["subject", "site", "visit"], ["S1", "A", "1"], ["S3", "A", "2"]]
+    assert read_rows(tmp_path / "visits_A.tsv", "\t") == [
+        ["subject", "site", "visit"],
+        ["S1", "A", "1"],
+        ["S3", "A", "2"],
+    ]
 
 
 def test_few_open_files_still_gives_complete_outputs(tmp_path: Path) -> None:

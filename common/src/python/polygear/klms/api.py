@@ -1,0 +1,67 @@
+"""The two KLMS task API routes run.sh talks to (STELAR KLMS API v2).
+
+    GET  {endpoint}/api/v2/task/{id}/{signature}/input   (header Authorization: <token>)
+         -> {"success": true, "result": {...tool input JSON...}}
+    POST {endpoint}/api/v2/task/{id}/{signature}/output  (JSON body; no token: it may have expired)
+         -> {"success": true, ...}
+
+Any other answer (non-2xx, `success` not true, invalid JSON, no connection) is an `ApiError` with a
+one-line reason; run.sh turns it into exit 3 (input) or 4 (output).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from polygear.jsonfile import write_json_atomic
+
+TIMEOUT = (10, 300)
+
+
+class ApiError(Exception):
+    pass
+
+
+def task_url(endpoint: str, task_id: str, signature: str, route: str) -> str:
+    return f"{endpoint.rstrip('/')}/api/v2/task/{task_id}/{signature}/{route}"
+
+
+def _answer(resp: requests.Response, url: str) -> dict[str, Any]:
+    if not 200 <= resp.status_code < 300:
+        raise ApiError(f"{url}: HTTP {resp.status_code}: {resp.text[:200].strip()}")
+    try:
+        body = resp.json()
+    except ValueError:
+        raise ApiError(f"{url}: answer is not JSON: {resp.text[:200].strip()!r}") from None
+    if not isinstance(body, dict) or body.get("success") is not True:
+        raise ApiError(f"{url}: answer has no \"success\": true: {json.dumps(body)[:200]}")
+    return body
+
+
+def fetch_input(token: str, endpoint: str, task_id: str, signature: str, dest: Path) -> None:
+    url = task_url(endpoint, task_id, signature, "input")
+    try:
+        resp = requests.get(url, headers={"Authorization": token}, timeout=TIMEOUT)
+    except requests.RequestException as exc:
+        raise ApiError(f"{url}: {type(exc).__name__}: {exc}") from None
+    body = _answer(resp, url)
+    if not isinstance(body.get("result"), dict):
+        raise ApiError(f"{url}: answer has no \"result\" object")
+    write_json_atomic(dest, body["result"])
+
+
+def post_output(endpoint: str, task_id: str, signature: str, src: Path) -> None:
+    url = task_url(endpoint, task_id, signature, "output")
+    try:
+        payload = json.loads(Path(src).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ApiError(f"{src}: cannot read the tool's output JSON: {exc}") from None
+    try:
+        resp = requests.post(url, json=payload, timeout=TIMEOUT)
+    except requests.RequestException as exc:
+        raise ApiError(f"{url}: {type(exc).__name__}: {exc}") from None
+    _answer(resp, url)

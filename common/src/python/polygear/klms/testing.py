@@ -1,0 +1,130 @@
+"""Real local servers for KLMS tests: an S3 server (moto) and the two KLMS task API routes.
+
+Both listen on 127.0.0.1 only, start in a thread and stop when the `with` block ends, so tests
+exercise the real minio SDK and the real run.sh/HTTP code paths without any external service.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def s3_server() -> Iterator[str]:
+    """An S3-compatible server (moto) on loopback; yields its http:// endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@dataclass
+class KlmsApi:
+    """State of the fake KLMS API: the task input it serves and the outputs it received."""
+
+    task_id: str = "task-1"
+    signature: str = "sig-1"
+    token: str = "token-1"
+    result: Any = None
+    input_status: int = 200
+    input_body: str | None = None  # raw body override (invalid JSON, success false...)
+    output_status: int = 200
+    posted: list[Any] = field(default_factory=list)
+    auth_seen: list[str | None] = field(default_factory=list)
+    url: str = ""
+
+
+@contextmanager
+def klms_api(api: KlmsApi) -> Iterator[KlmsApi]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:  # keep test output clean
+            pass
+
+        def _send(self, status: int, body: str) -> None:
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path != f"/api/v2/task/{api.task_id}/{api.signature}/input":
+                return self._send(404, json.dumps({"success": False, "message": "no such task"}))
+            api.auth_seen.append(self.headers.get("Authorization"))
+            if self.headers.get("Authorization") != api.token:
+                return self._send(401, json.dumps({"success": False, "message": "bad token"}))
+            body = api.input_body if api.input_body is not None else json.dumps({"success": True, "result": api.result})
+            self._send(api.input_status, body)
+
+        def do_POST(self) -> None:  # noqa: N802
+            if self.path != f"/api/v2/task/{api.task_id}/{api.signature}/output":
+                return self._send(404, json.dumps({"success": False, "message": "no such task"}))
+            length = int(self.headers.get("Content-Length") or 0)
+            api.posted.append(json.loads(self.rfile.read(length) or b"null"))
+            ok = 200 <= api.output_status < 300
+            self._send(api.output_status, json.dumps({"success": ok}))
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    api.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield api
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class TaskRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_sh(
+    run_sh_path: str,
+    pex: str,
+    manifest_dir: str,
+    args: list[str],
+    timeout: float = 900,
+) -> TaskRun:
+    """Run the real run.sh on this machine with /bin/run replaced by the gear's built pex."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEX_")}
+    env.update(POLYGEAR_RUN=os.path.abspath(pex), POLYGEAR_GEAR_DIR=os.path.abspath(manifest_dir))
+    proc = subprocess.run(["sh", run_sh_path, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False)
+    return TaskRun(proc.returncode, proc.stdout, proc.stderr)
+
+
+def minio_block(endpoint: str) -> dict[str, str]:
+    """Credentials moto accepts, shaped like the KLMS task's `minio` field."""
+    return {"endpoint_url": endpoint, "id": "AKIAPOLYGEARTEST", "key": "polygear-secret-key-Xy9", "skey": ""}
+
+
+def minio_client(endpoint: str) -> Any:
+    from minio import Minio
+
+    block = minio_block(endpoint)
+    return Minio(endpoint.split("://", 1)[1], access_key=block["id"], secret_key=block["key"], secure=False)

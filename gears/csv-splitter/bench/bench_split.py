@@ -1,0 +1,102 @@
+"""csv-splitter throughput and memory on a generated large CSV, next to a bare csv copy.
+
+    ./pants run gears/csv-splitter/bench/bench_split.py -- --size-mb 1024
+
+Prints MB/s and peak RSS for (a) a bare csv.reader -> csv.writer copy of the file and (b) the gear's
+split_csv on the same file, each measured in its own process. Targets (issue): split throughput
+>= 0.6x the bare copy, peak RSS <= 150 MB. Figures only; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHILD = r"""
+import csv, json, resource, sys, time
+from pathlib import Path
+mode, src, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+t = time.perf_counter()
+if mode == "bare":
+    with open(src, encoding="utf-8", newline="") as fi, open(out / "copy.csv", "w", encoding="utf-8", newline="") as fo:
+        w = csv.writer(fo, lineterminator="\n")
+        for row in csv.reader(fi):
+            w.writerow(row)
+else:
+    from csv_splitter_app.main import split_csv
+    split_csv(src, out, column="site")
+elapsed = time.perf_counter() - t
+print(json.dumps({"seconds": elapsed, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def generate(path: Path, size_mb: int, sites: int) -> int:
+    rng = random.Random(42)
+    site_names = [f"site-{i:03d}" for i in range(sites)]
+    target = size_mb * 1024 * 1024
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write("subject,site,visit,date,score,notes\n")
+        written, n = 0, 0
+        while written < target:
+            lines = []
+            for _ in range(10000):
+                n += 1
+                lines.append(
+                    f"S{n:09d},{rng.choice(site_names)},{n % 12},2024-{1 + n % 12:02d}-{1 + n % 28:02d},"
+                    f'{rng.random() * 100:.3f},"free text, with a comma {n % 97}"\n'
+                )
+            chunk = "".join(lines)
+            fh.write(chunk)
+            written += len(chunk)
+    return path.stat().st_size
+
+
+def measure(mode: str, src: Path, work: Path) -> dict[str, float]:
+    out = work / f"out-{mode}"
+    out.mkdir()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, str(src), str(out)], capture_output=True, text=True, env=env, check=True
+    )
+    shutil.rmtree(out)
+    result: dict[str, float] = json.loads(proc.stdout)
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size-mb", type=int, default=1024)
+    ap.add_argument("--sites", type=int, default=50)
+    ap.add_argument("--workdir", default=None, help="where to generate the file (default: a temp dir)")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="csv-splitter-bench-", dir=args.workdir))
+    try:
+        src = work / "big.csv"
+        t = time.perf_counter()
+        size = generate(src, args.size_mb, args.sites)
+        mb = size / 1e6
+        print(f"generated {mb:.0f} MB ({args.sites} sites) in {time.perf_counter() - t:.1f} s")
+        bare = measure("bare", src, work)
+        split = measure("split", src, work)
+        for name, r in (("bare csv copy", bare), ("csv-splitter", split)):
+            print(
+                f"{name:15s} {mb / r['seconds']:7.1f} MB/s  {r['seconds']:7.1f} s  peak RSS {r['peak_rss_mb']:6.1f} MB"
+            )
+        print(
+            f"ratio splitter/bare throughput: {bare['seconds'] / split['seconds']:.2f} (target >= 0.6); "
+            f"splitter peak RSS {split['peak_rss_mb']:.0f} MB (target <= 150)"
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
