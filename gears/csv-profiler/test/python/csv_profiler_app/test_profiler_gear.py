@@ -1,0 +1,60 @@
+"""csv-profiler through its built pex and image, the way Flywheel runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from polygear.testing import build_image, container_engine, find_built, run_image, run_pex
+
+MANIFEST = Path("gears/csv-profiler/src/docker/manifest.json")
+DOCKERFILE = "gears/csv-profiler/src/docker/Dockerfile"
+PEX = "gears.csv-profiler.src.python.csv_profiler_app/bin.pex"
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def test_profile_report_and_metadata(tmp_path: Path) -> None:
+    run = run_pex(find_built(PEX), MANIFEST, tmp_path, ["top_n=3"], [f"table={DATA / 'visits.csv'}"])
+    assert run.returncode == 0, run.stderr
+    assert run.outputs() == [".metadata.json", "visits_profile.html", "visits_profile.json"]
+    profile = json.loads((run.output_dir / "visits_profile.json").read_text())
+    assert profile["rows"] == 30
+    types = {c["name"]: c["type"] for c in profile["columns"]}
+    assert types["visit_date"] == "date" and types["age"] == "integer" and types["weight_kg"] == "float"
+    html = (run.output_dir / "visits_profile.html").read_text()
+    numeric = [c for c in profile["columns"] if c["type"] in ("integer", "float")]
+    assert html.count('<img src="data:image/png;base64,') == len(numeric)
+    meta = json.loads((run.output_dir / ".metadata.json").read_text())
+    (entry,) = meta["acquisition"]["files"]
+    assert entry["name"] == "visits.csv"
+    assert entry["info"]["profile"]["rows"] == 30
+    assert entry["info"]["profile"]["column_types"] == types
+
+
+def test_out_of_range_config_is_refused(tmp_path: Path) -> None:
+    import subprocess
+
+    run = run_pex(find_built(PEX), MANIFEST, tmp_path, [], [f"table={DATA / 'labs.tsv'}"])
+    assert run.returncode == 0, run.stderr
+    cfg = run.gear_dir / "config.json"
+    doc = json.loads(cfg.read_text())
+    doc["config"]["bins"] = 1
+    cfg.write_text(json.dumps(doc))
+    for p in run.output_dir.iterdir():
+        p.unlink()
+    proc = subprocess.run([PEX, "--gear-dir", str(run.gear_dir)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == "error: config.bins: expected a value >= 2, found 1"
+    assert list(run.output_dir.iterdir()) == []
+
+
+def test_image(tmp_path: Path) -> None:
+    engine = container_engine()
+    if engine is None:
+        pytest.skip("no container engine (docker daemon or podman) on this machine")
+    tag = "polygear-test/csv-profiler:under-test"
+    build_image(engine, DOCKERFILE, [DOCKERFILE, str(MANIFEST), PEX, "common/src/klms/run.sh"], tag)
+    run = run_image(engine, tag, MANIFEST, tmp_path, [], [f"table={DATA / 'labs.tsv'}"])
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.outputs() == [".metadata.json", "labs_profile.html", "labs_profile.json"]

@@ -1,0 +1,128 @@
+"""csv-splitter as a STELAR KLMS tool: the real run.sh, the built pex, a local S3 server and a
+local KLMS task API (both on loopback, started and stopped by the tests)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from polygear.klms.testing import KlmsApi, klms_api, minio_block, minio_client, run_sh, s3_server
+
+RUN_SH = "common/src/klms/run.sh"
+PEX = "gears.csv-splitter.src.python.csv_splitter_app/bin.pex"
+GEAR_DIR = "gears/csv-splitter/src/docker"
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[str]:
+    with s3_server() as url:
+        mc = minio_client(url)
+        mc.make_bucket("lake")
+        mc.fput_object("lake", "raw/visits.csv", str(DATA / "visits.csv"))
+        yield url
+
+
+def task(s3: str, out: str = "lake/split/", **params: object) -> dict[str, object]:
+    return {
+        "inputs": {"table": ["lake/raw/visits.csv"]},
+        "outputs": {"parts": out},
+        "parameters": {"column": "site", **params},
+        "secrets": {},
+        "minio": minio_block(s3),
+    }
+
+
+def test_success_end_to_end(s3: str) -> None:
+    with klms_api(KlmsApi(result=task(s3, "lake/split-ok/"))) as api:
+        run = run_sh(RUN_SH, PEX, GEAR_DIR, [api.token, api.url, api.task_id, api.signature])
+    assert run.returncode == 0, run.stderr
+    assert api.auth_seen == [api.token]
+    (posted,) = api.posted
+    assert posted["status"] == "success"
+    assert posted["outputs"] == {
+        "parts": ["lake/split-ok/visits_Boston.csv", "lake/split-ok/visits_Chicago.csv", "lake/split-ok/visits_San_Francisco.csv"]
+    }
+    assert posted["metrics"]["rows"] == 7 and posted["metrics"]["bytes_read"] == (DATA / "visits.csv").stat().st_size
+    mc = minio_client(s3)
+    body = mc.get_object("lake", "split-ok/visits_Chicago.csv")
+    assert body.read().decode().splitlines() == ["subject,site,visit,score", "S002,Chicago,1,9.0", "S005,Chicago,2,8.5"]
+    assert minio_block(s3)["key"] not in run.stdout + run.stderr + json.dumps(posted)
+
+
+def test_tool_failure_is_posted_and_exit_1(s3: str) -> None:
+    with klms_api(KlmsApi(result=task(s3, "lake/split-bad/", column="clinic"))) as api:
+        run = run_sh(RUN_SH, PEX, GEAR_DIR, [api.token, api.url, api.task_id, api.signature])
+    assert run.returncode == 1
+    (posted,) = api.posted
+    assert posted["status"] == 400
+    assert posted["message"].startswith("config.column: column 'clinic' not found")
+    assert list(minio_client(s3).list_objects("lake", prefix="split-bad/", recursive=True)) == []
+
+
+def test_usage_error_exit_2() -> None:
+    run = run_sh(RUN_SH, PEX, GEAR_DIR, ["only", "three", "args"])
+    assert run.returncode == 2
+    assert run.stderr.strip().startswith("usage:")
+
+
+@pytest.mark.parametrize(
+    ("api", "reason"),
+    [
+        (KlmsApi(input_status=500, input_body='{"success": false}'), "HTTP 500"),
+        (KlmsApi(input_body='{"success": false, "result": {}}'), 'no "success": true'),
+        (KlmsApi(input_body="<html>not json</html>"), "answer is not JSON"),
+        (KlmsApi(token="another-token", result={}), "HTTP 401"),
+    ],
+)
+def test_input_fetch_failures_exit_3(api: KlmsApi, reason: str) -> None:
+    given_token = "token-1"
+    with klms_api(api):
+        run = run_sh(RUN_SH, PEX, GEAR_DIR, [given_token, api.url, api.task_id, api.signature])
+    assert run.returncode == 3, run.stderr
+    assert reason in run.stderr
+    assert api.posted == []
+
+
+def test_connection_refused_exit_3() -> None:
+    from polygear.klms.testing import free_port
+
+    run = run_sh(RUN_SH, PEX, GEAR_DIR, ["t", f"http://127.0.0.1:{free_port()}", "task-1", "sig-1"])
+    assert run.returncode == 3
+    assert "ConnectionError" in run.stderr
+
+
+def test_output_post_failure_exit_4(s3: str) -> None:
+    with klms_api(KlmsApi(result=task(s3, "lake/split-4/"), output_status=503)) as api:
+        run = run_sh(RUN_SH, PEX, GEAR_DIR, [api.token, api.url, api.task_id, api.signature])
+    assert run.returncode == 4
+    assert "HTTP 503" in run.stderr
+
+
+def test_large_object_is_staged_with_flat_memory(s3: str, tmp_path: Path) -> None:
+    big = tmp_path / "big.csv"
+    line = "S0000001,site-{k},1,2024-01-01,42.125,some free text to make rows longer than a few bytes\n"
+    with open(big, "w", encoding="utf-8") as fh:
+        fh.write("subject,site,visit,date,score,notes\n")
+        block = "".join(line.format(k=k % 5) for k in range(5000))
+        while fh.tell() < 210 * 1024 * 1024:
+            fh.write(block)
+    size = big.stat().st_size
+    mc = minio_client(s3)
+    mc.fput_object("lake", "raw/big.csv", str(big))
+    big.unlink()
+    doc = task(s3, "lake/split-big/")
+    doc["inputs"] = {"table": ["s3://lake/raw/big.csv"]}
+    with klms_api(KlmsApi(result=doc)) as api:
+        run = run_sh(RUN_SH, PEX, GEAR_DIR, [api.token, api.url, api.task_id, api.signature])
+    assert run.returncode == 0, run.stderr
+    (posted,) = api.posted
+    metrics = posted["metrics"]
+    assert metrics["bytes_read"] == size >= 200 * 1024 * 1024
+    assert metrics["bytes_written"] > size * 0.99  # the parts hold every row again
+    # The whole tool process (download, split, upload) stays far below the object size.
+    assert metrics["peak_rss_mb"] < 150, metrics
+    for key in ("split-big/big_site-0.csv", "split-big/big_site-4.csv"):
+        assert mc.stat_object("lake", key).size > 30 * 1024 * 1024
