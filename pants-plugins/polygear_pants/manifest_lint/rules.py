@@ -90,7 +90,7 @@ async def _gear_facts(address: Address, docker: DockerOptions) -> _GearFacts:
     manifests = [
         d
         for d in deps
-        if d.has_field(FileSourceField) and os.path.basename(d[FileSourceField].value or "") == MANIFEST_NAME
+        if d.has_field(FileSourceField) and os.path.basename(d[FileSourceField].file_path) == MANIFEST_NAME
     ]
     pex_paths = [
         d[OutputPathField].value_or_default(file_ending="pex")

@@ -138,7 +138,7 @@ def _lazy_client_context(gear_dir: Path, manifest_path: Path, config_path: Path)
     flywheel.Client contacts the server as soon as it is constructed (and retries for minutes when
     it is unreachable); a gear that never calls the API must not pay for that, or hang on it.
     """
-    from fw_gear.context import GearContext
+    from fw_gear.context import GearContext  # type: ignore[import-untyped]
 
     class LazyClientContext(GearContext):  # type: ignore[misc]
         defer_client = True
@@ -151,7 +151,7 @@ def _lazy_client_context(gear_dir: Path, manifest_path: Path, config_path: Path)
 
 def run_flywheel(compute: Compute, gear_dir: Path) -> dict[str, Any]:
     """The Flywheel contract: /flywheel/v0/{manifest.json,config.json,input/,output/,work/}."""
-    from fw_gear.context import GearContextError
+    from fw_gear.context import GearContextError  # type: ignore[import-untyped]
 
     manifest_path, config_path = gear_dir / "manifest.json", gear_dir / "config.json"
     manifest = Manifest.load(manifest_path)
@@ -220,7 +220,10 @@ def _klms_api(argv: list[str]) -> int:
 
     usage = {"klms-fetch": 5, "klms-post": 4}
     if len(argv) - 1 != usage[argv[0]]:
-        print(f"usage: run {argv[0]} {'TOKEN ' if argv[0] == 'klms-fetch' else ''}ENDPOINT ID SIGNATURE FILE", file=sys.stderr)
+        print(
+            f"usage: run {argv[0]} {'TOKEN ' if argv[0] == 'klms-fetch' else ''}ENDPOINT ID SIGNATURE FILE",
+            file=sys.stderr,
+        )
         return 2
     try:
         if argv[0] == "klms-fetch":

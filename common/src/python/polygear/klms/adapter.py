@@ -44,7 +44,9 @@ def declared_outputs(manifest: Manifest) -> dict[str, str]:
     return {name: str(spec.get("glob", "*")) if isinstance(spec, dict) else str(spec) for name, spec in outs.items()}
 
 
-def plan_uploads(outputs: Mapping[str, str], globs: Mapping[str, str], out_dir: Path) -> dict[str, list[tuple[Path, ObjectPath]]]:
+def plan_uploads(
+    outputs: Mapping[str, str], globs: Mapping[str, str], out_dir: Path
+) -> dict[str, list[tuple[Path, ObjectPath]]]:
     """Where each produced file goes: a target ending in '/' (or matched by several files) is a
     prefix; a single file to a target without '/' goes to exactly that key."""
     plan: dict[str, list[tuple[Path, ObjectPath]]] = {}
@@ -75,7 +77,9 @@ def run_task(compute: Compute, manifest_path: Path, doc: dict[str, Any], work: P
     for name in task.outputs:
         if name not in globs:
             known = ", ".join(sorted(globs)) or "none"
-            raise UserError(f"outputs.{name}", f"unknown output (the manifest's custom.polygear.outputs declares: {known})")
+            raise UserError(
+                f"outputs.{name}", f"unknown output (the manifest's custom.polygear.outputs declares: {known})"
+            )
     declared = manifest.file_inputs()
     staged: list[tuple[ObjectPath, Path]] = []
     given: dict[str, Any] = {}
@@ -93,7 +97,12 @@ def run_task(compute: Compute, manifest_path: Path, doc: dict[str, Any], work: P
     if mc is not None and staged:
         started = time.perf_counter()
         transfer.bytes_read = storage.download_all(mc, staged)
-        log.info("staged %d input object(s), %d bytes, in %.1f s", len(staged), transfer.bytes_read, time.perf_counter() - started)
+        log.info(
+            "staged %d input object(s), %d bytes, in %.1f s",
+            len(staged),
+            transfer.bytes_read,
+            time.perf_counter() - started,
+        )
     inputs = check_inputs(manifest, given)
     inputs_cfg = {n: {"location": {"name": p.name}, "hierarchy": {"type": "acquisition"}} for n, p in inputs.items()}
     metadata = GearMetadata(inputs_cfg, "analysis")
@@ -103,7 +112,9 @@ def run_task(compute: Compute, manifest_path: Path, doc: dict[str, Any], work: P
     if mc is not None and not task.overwrite:
         existing = [str(t) for t in targets if storage.exists(mc, t)]
         if existing:
-            raise OutputExists(f"output object(s) already exist: {', '.join(existing[:5])}; set \"overwrite\": true to replace them")
+            raise OutputExists(
+                f"output object(s) already exist: {', '.join(existing[:5])}; set \"overwrite\": true to replace them"
+            )
     uploaded: list[ObjectPath] = []
     try:
         for _, items in plan.items():

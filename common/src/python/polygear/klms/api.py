@@ -38,7 +38,7 @@ def _answer(resp: requests.Response, url: str) -> dict[str, Any]:
     except ValueError:
         raise ApiError(f"{url}: answer is not JSON: {resp.text[:200].strip()!r}") from None
     if not isinstance(body, dict) or body.get("success") is not True:
-        raise ApiError(f"{url}: answer has no \"success\": true: {json.dumps(body)[:200]}")
+        raise ApiError(f'{url}: answer has no "success": true: {json.dumps(body)[:200]}')
     return body
 
 
@@ -50,7 +50,7 @@ def fetch_input(token: str, endpoint: str, task_id: str, signature: str, dest: P
         raise ApiError(f"{url}: {type(exc).__name__}: {exc}") from None
     body = _answer(resp, url)
     if not isinstance(body.get("result"), dict):
-        raise ApiError(f"{url}: answer has no \"result\" object")
+        raise ApiError(f'{url}: answer has no "result" object')
     write_json_atomic(dest, body["result"])
 
 

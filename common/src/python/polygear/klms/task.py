@@ -82,9 +82,9 @@ class KlmsTask:
         inputs_raw = doc.get("inputs", doc.get("input", {})) or {}
         outputs_raw = doc.get("outputs", doc.get("output", {})) or {}
         if not isinstance(inputs_raw, dict):
-            raise UserError("inputs", "expected an object {name: [\"bucket/key\", ...]}")
+            raise UserError("inputs", 'expected an object {name: ["bucket/key", ...]}')
         if not isinstance(outputs_raw, dict):
-            raise UserError("outputs", "expected an object {name: \"bucket/key-or-prefix\"}")
+            raise UserError("outputs", 'expected an object {name: "bucket/key-or-prefix"}')
         inputs: dict[str, list[ObjectPath]] = {}
         for name, paths in inputs_raw.items():
             items = paths if isinstance(paths, list) else [paths]
@@ -101,7 +101,9 @@ class KlmsTask:
             raise UserError("secrets", "expected an object")
         minio = MinioSettings.parse(doc["minio"]) if doc.get("minio") is not None else None
         if (inputs or outputs) and minio is None:
-            raise UserError("minio", "expected MinIO settings (endpoint_url, id, key, skey) to stage inputs and outputs")
+            raise UserError(
+                "minio", "expected MinIO settings (endpoint_url, id, key, skey) to stage inputs and outputs"
+            )
         return cls(inputs, outputs, params, secrets, minio, bool(doc.get("overwrite", False)), tuple(doc))
 
     def secret_values(self) -> list[str]:

@@ -114,7 +114,9 @@ def run_sh(
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PEX_")}
     env.update(POLYGEAR_RUN=os.path.abspath(pex), POLYGEAR_GEAR_DIR=os.path.abspath(manifest_dir))
-    proc = subprocess.run(["sh", run_sh_path, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False)
+    proc = subprocess.run(
+        ["sh", run_sh_path, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )
     return TaskRun(proc.returncode, proc.stdout, proc.stderr)
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from polygear.engine import RunContext
 from polygear.errors import InputError
 from polygear.klms.adapter import run_klms
@@ -128,7 +127,9 @@ def test_existing_output_is_409_unless_overwrite(s3: str, tmp_path: Path) -> Non
         (b"ok", {"colour": "red"}, 400, "parameters.colour: unknown config key (the manifest declares: repeat)"),
     ],
 )
-def test_failures_leave_no_outputs(s3: str, tmp_path: Path, data: bytes, params: dict[str, Any], status: int, message: str) -> None:
+def test_failures_leave_no_outputs(
+    s3: str, tmp_path: Path, data: bytes, params: dict[str, Any], status: int, message: str
+) -> None:
     key = f"in/fail-{status}-{len(params)}-{data.decode()}.txt"
     put(s3, key, data)
     doc = task(s3, key, f"data/out/{key}.upper")

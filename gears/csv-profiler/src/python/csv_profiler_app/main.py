@@ -756,7 +756,7 @@ def _column_html(col: dict[str, Any]) -> str:
         ("missing", _fmt(col["missing"])),
         ("distinct", _fmt(col["distinct"]) + ("" if col["distinct_exact"] else ' <span class="flag">approx.</span>')),
     ]
-    parts = [f'<section><h2>{name}</h2><table>']
+    parts = [f"<section><h2>{name}</h2><table>"]
     if col["type"] in ("integer", "float"):
         rows += [(k, _fmt(col[k])) for k in ("min", "max", "mean", "std")]
         flag = "" if col["quantiles_exact"] else ' <span class="flag">from a sample</span>'
@@ -771,7 +771,9 @@ def _column_html(col: dict[str, Any]) -> str:
     elif col.get("top"):
         flag = "" if col["top_exact"] else ' <span class="flag">(approximate counts)</span>'
         parts.append(f"<h3>Most frequent values{flag}</h3><table><tr><th>value</th><th>count</th></tr>")
-        parts += [f"<tr><td>{html.escape(t['value'])}</td><td class=num>{_fmt(t['count'])}</td></tr>" for t in col["top"]]
+        parts += [
+            f"<tr><td>{html.escape(t['value'])}</td><td class=num>{_fmt(t['count'])}</td></tr>" for t in col["top"]
+        ]
         parts.append("</table>")
     parts.append("</section>")
     return "\n".join(parts)

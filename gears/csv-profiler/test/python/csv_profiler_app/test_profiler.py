@@ -366,9 +366,9 @@ def test_streamed_statistics_across_many_blocks_with_missing(tmp_path: Path) -> 
     assert correlation(profile, "x", "y") == pytest.approx(expected, rel=1e-9)
     assert profile["correlation"]["n"][0][1] == len(pairs)
     xs = [float(r[0]) for r in rows if r[0]]
-    x = column(profile, "x")
-    assert x["mean"] == pytest.approx(statistics.mean(xs), rel=1e-14)
-    assert x["std"] == pytest.approx(statistics.stdev(xs), rel=1e-9)
+    x_col = column(profile, "x")
+    assert x_col["mean"] == pytest.approx(statistics.mean(xs), rel=1e-14)
+    assert x_col["std"] == pytest.approx(statistics.stdev(xs), rel=1e-9)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -31,7 +31,10 @@ def test_runs_as_klms_tool() -> None:
         assert run.returncode == 0, run.stderr
         (posted,) = api.posted
         assert posted["status"] == "success"
-        assert posted["outputs"] == {"profile": "lake/profiles/visits.json", "report": "lake/profiles/visits_profile.html"}
+        assert posted["outputs"] == {
+            "profile": "lake/profiles/visits.json",
+            "report": "lake/profiles/visits_profile.html",
+        }
         assert posted["metrics"]["rows"] == 30
         profile = json.loads(mc.get_object("lake", "profiles/visits.json").read())
         assert profile["source"] == "visits.csv"

@@ -43,7 +43,11 @@ def test_success_end_to_end(s3: str) -> None:
     (posted,) = api.posted
     assert posted["status"] == "success"
     assert posted["outputs"] == {
-        "parts": ["lake/split-ok/visits_Boston.csv", "lake/split-ok/visits_Chicago.csv", "lake/split-ok/visits_San_Francisco.csv"]
+        "parts": [
+            "lake/split-ok/visits_Boston.csv",
+            "lake/split-ok/visits_Chicago.csv",
+            "lake/split-ok/visits_San_Francisco.csv",
+        ]
     }
     assert posted["metrics"]["rows"] == 7 and posted["metrics"]["bytes_read"] == (DATA / "visits.csv").stat().st_size
     mc = minio_client(s3)

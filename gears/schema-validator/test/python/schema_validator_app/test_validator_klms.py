@@ -17,7 +17,10 @@ def test_runs_as_klms_tool() -> None:
         mc.fput_object("lake", "raw/participants.jsonl", str(DATA / "participants.jsonl"))
         mc.fput_object("lake", "schemas/participant.schema.json", str(DATA / "participant.schema.json"))
         doc = {
-            "inputs": {"records": ["lake/raw/participants.jsonl"], "schema": ["s3://lake/schemas/participant.schema.json"]},
+            "inputs": {
+                "records": ["lake/raw/participants.jsonl"],
+                "schema": ["s3://lake/schemas/participant.schema.json"],
+            },
             "outputs": {"report": "lake/reports/participants.json"},
             "parameters": {"max_errors": 100},
             "minio": minio_block(s3),
