@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -20,9 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from polygear.benchdata import generate_visits_csv
+
 CHILD = r"""
 import csv, json, resource, sys, time
 from pathlib import Path
+
+from polygear.benchdata import generate_visits_csv
 mode, src, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 t = time.perf_counter()
 if mode == "bare":
@@ -36,27 +39,6 @@ else:
 elapsed = time.perf_counter() - t
 print(json.dumps({"seconds": elapsed, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
-
-
-def generate(path: Path, size_mb: int, sites: int) -> int:
-    rng = random.Random(42)
-    site_names = [f"site-{i:03d}" for i in range(sites)]
-    target = size_mb * 1024 * 1024
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write("subject,site,visit,date,score,notes\n")
-        written, n = 0, 0
-        while written < target:
-            lines = []
-            for _ in range(10000):
-                n += 1
-                lines.append(
-                    f"S{n:09d},{rng.choice(site_names)},{n % 12},2024-{1 + n % 12:02d}-{1 + n % 28:02d},"
-                    f'{rng.random() * 100:.3f},"free text, with a comma {n % 97}"\n'
-                )
-            chunk = "".join(lines)
-            fh.write(chunk)
-            written += len(chunk)
-    return path.stat().st_size
 
 
 def measure(mode: str, src: Path, work: Path) -> dict[str, float]:
@@ -81,7 +63,7 @@ def main() -> None:
     try:
         src = work / "big.csv"
         t = time.perf_counter()
-        size = generate(src, args.size_mb, args.sites)
+        size = generate_visits_csv(src, args.size_mb, args.sites)
         mb = size / 1e6
         print(f"generated {mb:.0f} MB ({args.sites} sites) in {time.perf_counter() - t:.1f} s")
         bare = measure("bare", src, work)

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from polygear.errors import InputError
+from polygear.tabular import not_utf8_error, resolve_delimiter
 
-DELIMITERS = {"comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|"}
 TYPES = ("integer", "float", "boolean", "date", "string")
 QUANTILES = (("p05", 0.05), ("p25", 0.25), ("p50", 0.50), ("p75", 0.75), ("p95", 0.95))
 # csv's default limit (128 KiB) is too small for some real exports (long free-text cells).
@@ -57,15 +57,6 @@ _WHITESPACE = (" ", "\t", "\n", "\r", "\f", "\v")
 _MAX_MAGNITUDE = 1e150
 _CELLS_PER_BLOCK = 131_072
 _HLL_BITS = 12
-
-
-def resolve_delimiter(name: str, source: Path) -> str:
-    """`auto` picks tab for .tsv/.tab files and comma otherwise; explicit names win."""
-    if name == "auto":
-        return "\t" if source.suffix.lower() in (".tsv", ".tab") else ","
-    if name in DELIMITERS:
-        return DELIMITERS[name]
-    raise InputError("config.delimiter", f"expected auto, {', '.join(DELIMITERS)}, found {name!r}")
 
 
 class HyperLogLog:
@@ -588,18 +579,6 @@ def _clean_block(block: list[list[str]], ncols: int, line: int, name: str) -> tu
     return kept, blank
 
 
-def _bad_utf8(source: Path) -> tuple[int, int]:
-    """Line number and value of the first byte that is not UTF-8 (error path only: the text
-    decoder works on 8 KiB chunks, so the csv reader's line count cannot say where it was)."""
-    with open(source, "rb") as fh:
-        for number, raw in enumerate(fh, 1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return number, raw[exc.start]
-    return 0, 0
-
-
 def profile_table(
     source: Path,
     delimiter: str = "auto",
@@ -646,10 +625,7 @@ def profile_table(
                 if len(parts) >= 2:
                     correlation.update(parts)
         except UnicodeDecodeError:
-            number, byte = _bad_utf8(source)
-            raise InputError(
-                f"{source.name}:{number}", f"not valid UTF-8 (byte 0x{byte:02x}); re-encode the file as UTF-8"
-            ) from None
+            raise not_utf8_error(source) from None
         except csv.Error as exc:
             raise InputError(f"{source.name}:{reader.line_num}", f"malformed CSV: {exc}") from None
     return {

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from polygear.errors import InputError
+from polygear.tabular import not_utf8_error, resolve_delimiter
 
-DELIMITERS = {"comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|"}
 PATTERN_FIELDS = {"stem", "value", "suffix", "column"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # csv's default limit (128 KiB) is too small for some real exports (long free-text cells).
@@ -32,17 +32,6 @@ class SplitResult:
 
     def summary(self) -> dict[str, Any]:
         return {"rows": self.rows, "files": len(self.files), "blank_lines_skipped": self.blank_lines}
-
-
-def resolve_delimiter(name: str, source: Path) -> str:
-    """`auto` picks tab for .tsv/.tab files and comma otherwise; explicit names win."""
-    if name == "auto":
-        return "\t" if source.suffix.lower() in (".tsv", ".tab") else ","
-    if name in DELIMITERS:
-        return DELIMITERS[name]
-    if len(name) == 1:
-        return name
-    raise InputError("config.delimiter", f"expected auto, {', '.join(DELIMITERS)} or one character, found {name!r}")
 
 
 def check_pattern(pattern: str) -> None:
@@ -150,27 +139,12 @@ def split_csv(
                     result.counts[value] += 1
                     result.rows += 1
             except UnicodeDecodeError:
-                line, byte = first_bad_utf8_line(source)
-                raise InputError(
-                    f"{source.name}:{line}", f"not valid UTF-8 (byte 0x{byte:02x}); re-encode the file as UTF-8"
-                ) from None
+                raise not_utf8_error(source) from None
             except csv.Error as exc:
                 raise InputError(f"{source.name}:{reader.line_num}", f"malformed CSV: {exc}") from None
     finally:
         writers.close()
     return result
-
-
-def first_bad_utf8_line(path: Path) -> tuple[int, int]:
-    """Text decoding works in chunks, so the reader cannot say where a bad byte is; re-scan the
-    raw lines (only on this error path) to name the line and the byte."""
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return number, raw[exc.start]
-    return 0, 0
 
 
 def _new_name(pattern: str, source: Path, column: str, value: str, used: set[str]) -> str:

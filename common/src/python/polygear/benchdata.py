@@ -1,0 +1,32 @@
+"""Large, realistic CSV files generated on demand for benchmarks (never committed)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+HEADER = "subject,site,visit,date,score,weight,on_treatment,notes\n"
+
+
+def generate_visits_csv(path: Path, size_mb: int, sites: int = 50, seed: int = 42) -> int:
+    """Write about `size_mb` MiB of clinical-visit-like rows (mixed types, quoted text); returns bytes."""
+    rng = random.Random(seed)
+    site_names = [f"site-{i:03d}" for i in range(sites)]
+    target = size_mb * 1024 * 1024
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(HEADER)
+        written, n = 0, 0
+        while written < target:
+            lines = []
+            for _ in range(10000):
+                n += 1
+                score = f"{rng.random() * 100:.3f}" if n % 17 else ""
+                lines.append(
+                    f"S{n:09d},{site_names[rng.randrange(sites)]},{n % 12},2024-{1 + n % 12:02d}-{1 + n % 28:02d},"
+                    f"{score},{50 + rng.random() * 50:.1f},{'true' if n % 3 else 'false'},"
+                    f'"free text, with a comma {n % 97}"\n'
+                )
+            chunk = "".join(lines)
+            fh.write(chunk)
+            written += len(chunk)
+    return path.stat().st_size
