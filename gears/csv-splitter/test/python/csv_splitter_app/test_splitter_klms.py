@@ -130,3 +130,34 @@ def test_large_object_is_staged_with_flat_memory(s3: str, tmp_path: Path) -> Non
     assert metrics["peak_rss_mb"] < 150, metrics
     for key in ("split-big/big_site-0.csv", "split-big/big_site-4.csv"):
         assert mc.stat_object("lake", key).size > 30 * 1024 * 1024
+
+
+def test_inside_the_image(s3: str) -> None:
+    """The image's own entrypoint (/run.sh) with the KLMS arguments, as KLMS starts it."""
+    import subprocess
+
+    from polygear.testing import build_image, container_engine
+
+    engine = container_engine()
+    if engine is None:
+        pytest.skip("no container engine (docker daemon or podman) on this machine")
+    dockerfile = "gears/csv-splitter/src/docker/Dockerfile"
+    tag = "polygear-test/csv-splitter-klms:under-test"
+    build_image(engine, dockerfile, [dockerfile, f"{GEAR_DIR}/manifest.json", PEX, RUN_SH], tag)
+    with klms_api(KlmsApi(result=task(s3, "lake/split-image/"))) as api:
+        # Host networking: the container reaches the loopback S3 and KLMS servers of this test.
+        proc = subprocess.run(
+            [engine, "run", "--rm", "--network=host", tag, api.token, api.url, api.task_id, api.signature],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (posted,) = api.posted
+    assert posted["status"] == "success"
+    assert len(posted["outputs"]["parts"]) == 3
+    usage = subprocess.run(
+        [engine, "run", "--rm", "--network=none", tag, "only-one-arg"], capture_output=True, text=True, check=False
+    )
+    assert usage.returncode == 2 and "usage:" in usage.stderr
