@@ -25,19 +25,30 @@ echo "cold package ::                 $(secs "$t" "$(now)") s (fresh caches, no 
 t=$(now); ./pants package :: >/dev/null 2>&1
 echo "warm no-change package ::       $(secs "$t" "$(now)") s"
 
+ENGINE=""
+if command -v docker >/dev/null && docker info >/dev/null 2>&1; then ENGINE=docker; elif command -v podman >/dev/null; then ENGINE=podman; fi
+fingerprint() {  # one line per artifact: its content hash (pex sha256, image ID)
+  for pex in dist/*/*.pex; do echo "pex   $pex $(sha256sum "$pex" | cut -c1-16)"; done
+  for manifest in gears/*/src/docker/manifest.json; do
+    image="$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['custom']['gear-builder']['image'])" "$manifest")"
+    [ -z "$ENGINE" ] || echo "image $image $($ENGINE image inspect --format '{{.Id}}' "$image" 2>/dev/null | cut -c1-16)"
+  done
+}
+fingerprint >"$COLD/before.txt"
+
 MAIN="$(ls gears/"$GEAR"/src/python/*/main.py | head -n1)"
 cp "$MAIN" "$COLD/main.py.orig"
 trap 'cp "$COLD/main.py.orig" "$MAIN"; rm -rf "$COLD"' EXIT
 printf '\n# bench edit %s\n' "$(date +%s%N)" >>"$MAIN"
 t=$(now); ./pants package :: >"$COLD/edit.log" 2>&1
-echo "after editing $MAIN: $(secs "$t" "$(now)") s; builds that ran:"
-grep -Eo 'Completed: (Building docker image [^ ]+|Building [^ ]+\.pex[^.]*)' "$COLD/edit.log" | sed 's/^Completed: /    /' | sort -u || echo "    (none)"
+echo "after editing $MAIN: $(secs "$t" "$(now)") s; artifacts whose content changed:"
+fingerprint >"$COLD/after.txt"
+diff "$COLD/before.txt" "$COLD/after.txt" | sed -n 's/^> /    /p' | awk '{print "    " $1 " " $2}' || true
+echo "    (unchanged: $(comm -12 <(sort "$COLD/before.txt") <(sort "$COLD/after.txt") | wc -l) artifacts)"
 cp "$COLD/main.py.orig" "$MAIN"
 ./pants package :: >/dev/null 2>&1
 
 echo "== artifacts"
-ENGINE=""
-if command -v docker >/dev/null && docker info >/dev/null 2>&1; then ENGINE=docker; elif command -v podman >/dev/null; then ENGINE=podman; fi
 for manifest in gears/*/src/docker/manifest.json; do
   g="$(basename "$(dirname "$(dirname "$(dirname "$manifest")")")")"
   pex="$(ls dist/gears."$g".src.python.*/bin.pex 2>/dev/null | head -n1)"

@@ -68,16 +68,37 @@ events_logger = "file"
 CONFEOF
 fi
 
-# The shim: Pants clears PATH, so it must name podman by absolute path.
+# The shim: Pants clears PATH, so it must name podman by absolute path. Pants reruns `docker build`
+# in every session (it cannot see the daemon's images); Docker's build cache makes that cheap, but
+# podman re-hashes every COPY. So the shim keys each build on its arguments, the base image and the
+# content of the build context, and re-tags the image it built before when nothing changed.
 PODMAN="$(command -v podman)"
 mkdir -p "$SHIM_DIR"
 cat >"${SHIM_DIR}/docker.tmp" <<SHIMEOF
-#!/bin/sh
+#!/bin/bash
 # docker -> podman shim written by build-support/container/setup.sh (used only when no Docker daemon exists).
 # Pants runs docker with an almost empty PATH; podman's network helpers (netavark -> iptables) need one.
 PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\${PATH:+:\$PATH}"
 export PATH
-exec ${PODMAN} "\$@"
+PODMAN=${PODMAN}
+if [ "\${1:-}" = build ] && [ "\${POLYGEAR_BUILD_CACHE:-1}" = 1 ]; then
+  ctx="\${@: -1}"
+  tags=(); prev=""
+  for a in "\$@"; do [ "\$prev" = "--tag" ] && tags+=("\$a"); prev="\$a"; done
+  base_id="\$("\$PODMAN" image inspect --format '{{.Id}}' "\${BASE_IMAGE:-python:3.11-slim}" 2>/dev/null)"
+  key="\$({ printf '%s\n' "\${@:1:\$#-1}" "BASE_IMAGE=\${BASE_IMAGE:-}" "\$base_id";
+          (cd "\$ctx" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum); } | sha256sum | cut -c1-40)"
+  cache="localhost/polygear-build-cache:\$key"
+  if [ "\${#tags[@]}" -gt 0 ] && "\$PODMAN" image exists "\$cache"; then
+    for t in "\${tags[@]}"; do "\$PODMAN" tag "\$cache" "\$t" || exit; done
+    echo "polygear docker shim: build context unchanged; re-tagged \$("\$PODMAN" image inspect --format '{{.Id}}' "\$cache")"
+    exit 0
+  fi
+  "\$PODMAN" "\$@" || exit
+  [ "\${#tags[@]}" -eq 0 ] || "\$PODMAN" tag "\${tags[0]}" "\$cache"
+  exit 0
+fi
+exec "\$PODMAN" "\$@"
 SHIMEOF
 chmod +x "${SHIM_DIR}/docker.tmp"
 mv -f "${SHIM_DIR}/docker.tmp" "${SHIM_DIR}/docker"
