@@ -23,7 +23,8 @@ from pathlib import Path
 from polygear.klms.testing import minio_block, minio_client, s3_server
 
 CHILD = r"""
-import json, os, resource, sys, time
+import json, os, sys, time
+from polygear.memory import peak_rss_mb
 from pathlib import Path
 from minio import Minio
 endpoint, mode, path = sys.argv[1], sys.argv[2], Path(sys.argv[3])
@@ -47,7 +48,7 @@ else:
     else:
         storage.upload(mc, path, ObjectPath("bench", "up-polygear.bin"))
 print(json.dumps({"seconds": time.perf_counter() - t,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mb": peak_rss_mb()}))
 """
 
 
@@ -81,8 +82,10 @@ def main() -> None:
                     capture_output=True,
                     text=True,
                     env=env,
-                    check=True,
+                    check=False,
                 )
+                if proc.returncode != 0:
+                    raise SystemExit(f"{mode} failed:\n{proc.stderr[-3000:]}")
                 results[mode] = json.loads(proc.stdout)
                 if mode.endswith("get"):
                     assert path.stat().st_size == size

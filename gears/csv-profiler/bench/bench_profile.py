@@ -20,7 +20,8 @@ from pathlib import Path
 from polygear.benchdata import generate_visits_csv
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
+from polygear.memory import peak_rss_mb
 from pathlib import Path
 from csv_profiler_app.main import profile_table, write_report
 src, out = Path(sys.argv[1]), Path(sys.argv[2])
@@ -29,7 +30,7 @@ profile = profile_table(src)
 profiled = time.perf_counter() - t
 write_report(profile, out, src.stem)
 print(json.dumps({"rows": profile["rows"], "seconds": profiled, "with_report": time.perf_counter() - t,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mb": peak_rss_mb()}))
 """
 
 

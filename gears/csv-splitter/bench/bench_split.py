@@ -22,7 +22,8 @@ from pathlib import Path
 from polygear.benchdata import generate_visits_csv
 
 CHILD = r"""
-import csv, json, resource, sys, time
+import csv, json, sys, time
+from polygear.memory import peak_rss_mb
 from pathlib import Path
 
 from polygear.benchdata import generate_visits_csv
@@ -37,7 +38,7 @@ else:
     from csv_splitter_app.main import split_csv
     split_csv(src, out, column="site")
 elapsed = time.perf_counter() - t
-print(json.dumps({"seconds": elapsed, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps({"seconds": elapsed, "peak_rss_mb": peak_rss_mb()}))
 """
 
 

@@ -16,7 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,6 @@ class RunContext:
     work_dir: Path
     metadata: GearMetadata
     client_factory: Callable[[], Any] | None = None
-    summary: dict[str, Any] = field(default_factory=dict)
 
     def input(self, name: str) -> Path | None:
         return self.inputs.get(name)
@@ -118,18 +117,17 @@ def execute(
     started = time.perf_counter()
     with StagedOutputs(output_dir) as staged:
         ctx = RunContext(config, inputs, staged.staging, work_dir, metadata, client_factory)
-        result = compute(ctx) or {}
-        ctx.summary.update(result)
+        summary = dict(compute(ctx) or {})
         problems = metadata.errors()
         if problems:
             raise ValueError(f"gear produced invalid .metadata.json: {'; '.join(problems)}")
         published = staged.publish()
     if write_metadata:
         metadata.write(output_dir)
-    ctx.summary.setdefault("outputs", [p.name for p in published])
-    ctx.summary["wall_seconds"] = round(time.perf_counter() - started, 3)
+    summary.setdefault("outputs", [p.name for p in published])
+    summary["wall_seconds"] = round(time.perf_counter() - started, 3)
     log.info("%s %s finished: %d output(s) in %s", manifest.name, manifest.version, len(published), output_dir)
-    return ctx.summary
+    return summary
 
 
 def _lazy_client_context(gear_dir: Path, manifest_path: Path, config_path: Path) -> Any:

@@ -21,7 +21,7 @@ from typing import Any
 from polygear import dockerfile
 from polygear.config import check_value
 from polygear.errors import UserError
-from polygear.manifest import Manifest
+from polygear.manifest import Manifest, json_pointer_field
 
 GEAR_COMMAND = "/bin/run"
 MANIFEST_DEST = "/flywheel/v0/manifest.json"
@@ -44,30 +44,20 @@ def _show(value: Any, limit: int = 80) -> str:
 
 
 def _schema_findings(manifest: Manifest) -> list[Finding]:
-    import jsonschema
-
-    from polygear.manifest import json_pointer_field, manifest_schema
-
-    validator = jsonschema.Draft4Validator(manifest_schema())
     out = []
-    for e in sorted(validator.iter_errors(manifest.data), key=lambda e: [str(p) for p in e.absolute_path]):
+    for e in manifest.schema_violations():
         field = json_pointer_field(e.absolute_path)
         if e.validator == "required":
-            missing = [p for p in e.validator_value if p not in (e.instance or {})]
+            instance = e.instance if isinstance(e.instance, dict) else {}
+            missing = [p for p in e.validator_value if p not in instance]  # type: ignore[union-attr]
             for p in missing:
                 name = p if field == "(top level)" else f"{field}.{p}"
                 out.append(
                     Finding(str(manifest.path), name, "a value (required by the Flywheel manifest schema)", "none")
                 )
             continue
-        out.append(
-            Finding(
-                str(manifest.path),
-                field,
-                f"{e.validator} {_show(e.validator_value)} (Flywheel manifest schema)",
-                _show(e.instance),
-            )
-        )
+        expected = f"{e.validator} {_show(e.validator_value)} (Flywheel manifest schema)"
+        out.append(Finding(str(manifest.path), field, expected, _show(e.instance)))
     return out
 
 

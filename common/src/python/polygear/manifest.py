@@ -87,11 +87,14 @@ class Manifest:
     def api_key_inputs(self) -> list[str]:
         return [k for k, v in self.inputs_spec.items() if v.get("base") == "api-key"]
 
+    def schema_violations(self) -> list[jsonschema.ValidationError]:
+        """Violations of the Flywheel manifest schema, in document order."""
+        validator = jsonschema.Draft4Validator(manifest_schema())
+        return sorted(validator.iter_errors(self.data), key=lambda e: [str(p) for p in e.absolute_path])
+
     def schema_errors(self) -> list[tuple[str, str]]:
         """(field, message) for each violation of the Flywheel manifest schema."""
-        validator = jsonschema.Draft4Validator(manifest_schema())
-        errors = sorted(validator.iter_errors(self.data), key=lambda e: list(e.absolute_path))
-        return [(json_pointer_field(e.absolute_path), e.message) for e in errors]
+        return [(json_pointer_field(e.absolute_path), e.message) for e in self.schema_violations()]
 
     def require_valid(self) -> None:
         """Refuse to run a gear whose manifest Flywheel itself would reject."""

@@ -67,11 +67,3 @@ def _staging_parent(final_dir: Path) -> Path:
     except OSError:
         pass
     return final_dir
-
-
-def tree_size(path: Path) -> int:
-    """Total bytes of the regular files under `path` (or of `path` itself)."""
-    path = Path(path)
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())

@@ -14,7 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from polygear.containers import container_engine
 from polygear.gear_dir import build_gear_dir
+
+__all__ = ["GearRun", "build_image", "container_engine", "find_built", "run_image", "run_pex"]
 
 
 @dataclass
@@ -56,18 +59,6 @@ def run_pex(
         [str(pex), "--gear-dir", str(gear_dir)], capture_output=True, text=True, env=env, timeout=timeout, check=False
     )
     return GearRun(proc.returncode, proc.stdout, proc.stderr, gear_dir)
-
-
-def container_engine() -> str | None:
-    """`docker` if a daemon answers, else `podman` if installed (rootful podman runs here)."""
-    docker = shutil.which("docker")
-    if docker and subprocess.run([docker, "info"], capture_output=True, check=False).returncode == 0:
-        return docker
-    return shutil.which("podman")
-
-
-def image_exists(engine: str, ref: str) -> bool:
-    return subprocess.run([engine, "image", "inspect", ref], capture_output=True, check=False).returncode == 0
 
 
 def run_image(

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from polygear.containers import container_engine
 from polygear.devtools.workspace import Gear, find_gear, replace_tags_in_build
 from polygear.errors import UserError
 from polygear.gear_dir import build_gear_dir
@@ -27,15 +28,6 @@ from polygear.lint import lint_gear
 
 VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.-]+)?$")
 TAG_RE = re.compile(r"^(?:refs/tags/)?gears/(?P<name>[a-z0-9-]+)/v(?P<version>.+)$")
-
-
-def container_engine() -> str | None:
-    """docker when a daemon answers, else podman; None when neither can run containers."""
-    if shutil.which("docker"):
-        probe = subprocess.run(["docker", "info"], capture_output=True, check=False)
-        if probe.returncode == 0:
-            return "docker"
-    return "podman" if shutil.which("podman") else None
 
 
 def cmd_run(args: argparse.Namespace) -> int:

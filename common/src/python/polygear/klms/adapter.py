@@ -11,7 +11,6 @@ and on failure no output object is left in MinIO.
 from __future__ import annotations
 
 import logging
-import resource
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ from polygear.jsonfile import read_json_object, write_json_atomic
 from polygear.klms import storage
 from polygear.klms.task import KlmsTask, ObjectPath
 from polygear.manifest import Manifest
+from polygear.memory import peak_rss_mb
 from polygear.metadata import GearMetadata
 
 log = logging.getLogger("polygear.klms")
@@ -58,10 +58,6 @@ def plan_uploads(
             prefix = target.rstrip("/")
             plan[name] = [(f, ObjectPath.parse(f"{prefix}/{f.name}", f"outputs.{name}")) for f in files]
     return plan
-
-
-def _peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def run_task(compute: Compute, manifest_path: Path, doc: dict[str, Any], work: Path) -> tuple[dict[str, Any], Any]:
@@ -167,7 +163,7 @@ def run_klms(compute: Compute, manifest_path: Path, input_json: Path, output_jso
     result["metrics"].setdefault("bytes_read", 0)
     result["metrics"].setdefault("bytes_written", 0)
     result["metrics"]["wall_seconds"] = round(time.perf_counter() - started, 3)
-    result["metrics"]["peak_rss_mb"] = _peak_rss_mb()
+    result["metrics"]["peak_rss_mb"] = peak_rss_mb()
     result["message"] = redact.redact_text(result["message"], secrets)
     write_json_atomic(output_json, result)
     if result["status"] != "success":

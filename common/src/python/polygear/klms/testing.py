@@ -25,8 +25,11 @@ def free_port() -> int:
 @contextmanager
 def s3_server() -> Iterator[str]:
     """An S3-compatible server (moto) on loopback; yields its http:// endpoint URL."""
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
