@@ -15,11 +15,10 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+from polygear.benchmarks import run_child
 from polygear.klms.testing import minio_block, minio_client, s3_server
 
 CHILD = r"""
@@ -58,7 +57,6 @@ def main() -> None:
     ap.add_argument("--workdir", default=None)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="staging-bench-", dir=args.workdir))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     try:
         src = work / "big.bin"
         with open(src, "wb") as fh:
@@ -77,16 +75,7 @@ def main() -> None:
                 ("template-put", src),
                 ("polygear-put", src),
             ):
-                proc = subprocess.run(
-                    [sys.executable, "-c", CHILD, url, mode, str(path), json.dumps(minio_block(url))],
-                    capture_output=True,
-                    text=True,
-                    env=env,
-                    check=False,
-                )
-                if proc.returncode != 0:
-                    raise SystemExit(f"{mode} failed:\n{proc.stderr[-3000:]}")
-                results[mode] = json.loads(proc.stdout)
+                results[mode] = run_child(CHILD, url, mode, str(path), json.dumps(minio_block(url)))
                 if mode.endswith("get"):
                     assert path.stat().st_size == size
                     path.unlink()

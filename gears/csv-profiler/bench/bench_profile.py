@@ -9,15 +9,11 @@ Target (issue): peak RSS <= 500 MB. Figures only; nothing is asserted.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from polygear.benchdata import generate_visits_csv
+from polygear.benchmarks import generate_visits_csv, run_child
 
 CHILD = r"""
 import json, sys, time
@@ -43,11 +39,7 @@ def main() -> None:
     try:
         src = work / "big.csv"
         size = generate_visits_csv(src, args.size_mb)
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-        proc = subprocess.run(
-            [sys.executable, "-c", CHILD, str(src), str(work)], capture_output=True, text=True, env=env, check=True
-        )
-        r = json.loads(proc.stdout)
+        r = run_child(CHILD, str(src), str(work))
         print(f"file {size / 1e6:.0f} MB, {r['rows']} rows")
         print(
             f"csv-profiler  {r['rows'] / r['seconds']:,.0f} rows/s  {size / 1e6 / r['seconds']:.1f} MB/s  "

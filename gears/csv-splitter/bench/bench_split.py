@@ -10,23 +10,21 @@ split_csv on the same file, each measured in its own process. Targets (issue): s
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from polygear.benchdata import generate_visits_csv
+from polygear.benchmarks import generate_visits_csv, run_child
 
 CHILD = r"""
 import csv, json, sys, time
 from polygear.memory import peak_rss_mb
 from pathlib import Path
+from typing import Any
 
-from polygear.benchdata import generate_visits_csv
+from polygear.benchmarks import generate_visits_csv, run_child
 mode, src, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 t = time.perf_counter()
 if mode == "bare":
@@ -42,15 +40,11 @@ print(json.dumps({"seconds": elapsed, "peak_rss_mb": peak_rss_mb()}))
 """
 
 
-def measure(mode: str, src: Path, work: Path) -> dict[str, float]:
+def measure(mode: str, src: Path, work: Path) -> dict[str, Any]:
     out = work / f"out-{mode}"
     out.mkdir()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, mode, str(src), str(out)], capture_output=True, text=True, env=env, check=True
-    )
+    result = run_child(CHILD, mode, str(src), str(out))
     shutil.rmtree(out)
-    result: dict[str, float] = json.loads(proc.stdout)
     return result
 
 

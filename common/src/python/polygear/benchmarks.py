@@ -1,9 +1,15 @@
-"""Large, realistic CSV files generated on demand for benchmarks (never committed)."""
+"""Benchmark helpers: realistic large CSV files made on demand (never committed), and measured
+child processes."""
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 HEADER = "subject,site,visit,date,score,weight,on_treatment,notes\n"
 
@@ -30,3 +36,14 @@ def generate_visits_csv(path: Path, size_mb: int, sites: int = 50, seed: int = 4
             fh.write(chunk)
             written += len(chunk)
     return path.stat().st_size
+
+
+def run_child(code: str, *args: str) -> dict[str, Any]:
+    """Run `code` in a fresh interpreter with this process's import path and return the JSON it
+    prints last: each measurement gets its own process, so its peak memory is its own."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"measurement {args[:2]} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
