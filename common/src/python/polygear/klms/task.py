@@ -91,8 +91,10 @@ class KlmsTask:
             inputs[name] = [ObjectPath.parse(p, f"inputs.{name}[{i}]") for i, p in enumerate(items)]
         outputs: dict[str, str] = {}
         for name, target in outputs_raw.items():
-            ObjectPath.parse(target if not str(target).endswith("/") else f"{target}x", f"outputs.{name}")
-            outputs[name] = str(target)
+            bucket, slash, _ = str(target).strip().removeprefix("s3://").partition("/")
+            if not isinstance(target, str) or not bucket or not slash:
+                raise UserError(f"outputs.{name}", f"expected bucket/key or bucket/prefix/, found {target!r}")
+            outputs[name] = target.strip()
         params = doc.get("parameters", {}) or {}
         if not isinstance(params, dict):
             raise UserError("parameters", "expected an object")

@@ -146,3 +146,13 @@ def test_bad_task_json(tmp_path: Path) -> None:
     out = json.loads((tmp_path / "out.json").read_text())
     assert out["status"] == 400
     assert out["message"] == "inputs.text[0]: expected a MinIO path like bucket/key, found 'no-key'"
+
+
+def test_bad_output_target_is_refused_before_any_work(tmp_path: Path) -> None:
+    (tmp_path / "in.json").write_text('{"outputs": {"upper": "no-slash"}, "minio": null}')
+    assert run_klms(upper, MANIFEST, tmp_path / "in.json", tmp_path / "out.json") == 1
+    out = json.loads((tmp_path / "out.json").read_text())
+    assert (out["status"], out["message"]) == (
+        400,
+        "outputs.upper: expected bucket/key or bucket/prefix/, found 'no-slash'",
+    )
