@@ -54,6 +54,10 @@ class KlmsApi:
     auth_seen: list[str | None] = field(default_factory=list)
     url: str = ""
 
+    def args(self) -> list[str]:
+        """run.sh's four arguments for this task: token, endpoint URL, task id, signature."""
+        return [self.token, self.url, self.task_id, self.signature]
+
 
 @contextmanager
 def klms_api(api: KlmsApi) -> Iterator[KlmsApi]:
@@ -121,6 +125,15 @@ def run_sh(
         ["sh", run_sh_path, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
     )
     return TaskRun(proc.returncode, proc.stdout, proc.stderr)
+
+
+RUN_SH = "common/src/klms/run.sh"
+
+
+def run_task(api: KlmsApi, pex: str, manifest_dir: str, run_sh_path: str = RUN_SH) -> TaskRun:
+    """Serve `api` on loopback and drive the real run.sh against it with the gear's pex."""
+    with klms_api(api):
+        return run_sh(run_sh_path, pex, manifest_dir, api.args())
 
 
 def minio_block(endpoint: str) -> dict[str, str]:

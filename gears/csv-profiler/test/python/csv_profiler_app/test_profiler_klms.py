@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from polygear.klms.testing import KlmsApi, klms_api, minio_block, minio_client, run_sh, s3_server
+from polygear.klms.testing import KlmsApi, minio_block, minio_client, run_task, s3_server
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -21,13 +21,8 @@ def test_runs_as_klms_tool() -> None:
             "parameters": {"bins": 10},
             "minio": minio_block(s3),
         }
-        with klms_api(KlmsApi(result=doc)) as api:
-            run = run_sh(
-                "common/src/klms/run.sh",
-                "gears.csv-profiler.src.python.csv_profiler_app/bin.pex",
-                "gears/csv-profiler/src/docker",
-                [api.token, api.url, api.task_id, api.signature],
-            )
+        api = KlmsApi(result=doc)
+        run = run_task(api, "gears.csv-profiler.src.python.csv_profiler_app/bin.pex", "gears/csv-profiler/src/docker")
         assert run.returncode == 0, run.stderr
         (posted,) = api.posted
         assert posted["status"] == "success"

@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from polygear.klms.testing import KlmsApi, klms_api, minio_block, minio_client, run_sh, s3_server
+from polygear.klms.testing import RUN_SH, KlmsApi, klms_api, minio_block, minio_client, run_sh, run_task, s3_server
 
-RUN_SH = "common/src/klms/run.sh"
 PEX = "gears.csv-splitter.src.python.csv_splitter_app/bin.pex"
 GEAR_DIR = "gears/csv-splitter/src/docker"
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -36,8 +35,8 @@ def task(s3: str, out: str = "lake/split/", **params: object) -> dict[str, objec
 
 
 def test_success_end_to_end(s3: str) -> None:
-    with klms_api(KlmsApi(result=task(s3, "lake/split-ok/"))) as api:
-        run = run_sh(RUN_SH, PEX, GEAR_DIR, [api.token, api.url, api.task_id, api.signature])
+    api = KlmsApi(result=task(s3, "lake/split-ok/"))
+    run = run_task(api, PEX, GEAR_DIR)
     assert run.returncode == 0, run.stderr
     assert api.auth_seen == [api.token]
     (posted,) = api.posted
@@ -57,8 +56,8 @@ def test_success_end_to_end(s3: str) -> None:
 
 
 def test_tool_failure_is_posted_and_exit_1(s3: str) -> None:
-    with klms_api(KlmsApi(result=task(s3, "lake/split-bad/", column="clinic"))) as api:
-        run = run_sh(RUN_SH, PEX, GEAR_DIR, [api.token, api.url, api.task_id, api.signature])
+    api = KlmsApi(result=task(s3, "lake/split-bad/", column="clinic"))
+    run = run_task(api, PEX, GEAR_DIR)
     assert run.returncode == 1
     (posted,) = api.posted
     assert posted["status"] == 400
@@ -99,8 +98,7 @@ def test_connection_refused_exit_3() -> None:
 
 
 def test_output_post_failure_exit_4(s3: str) -> None:
-    with klms_api(KlmsApi(result=task(s3, "lake/split-4/"), output_status=503)) as api:
-        run = run_sh(RUN_SH, PEX, GEAR_DIR, [api.token, api.url, api.task_id, api.signature])
+    run = run_task(KlmsApi(result=task(s3, "lake/split-4/"), output_status=503), PEX, GEAR_DIR)
     assert run.returncode == 4
     assert "HTTP 503" in run.stderr
 
@@ -119,8 +117,8 @@ def test_large_object_is_staged_with_flat_memory(s3: str, tmp_path: Path) -> Non
     big.unlink()
     doc = task(s3, "lake/split-big/")
     doc["inputs"] = {"table": ["s3://lake/raw/big.csv"]}
-    with klms_api(KlmsApi(result=doc)) as api:
-        run = run_sh(RUN_SH, PEX, GEAR_DIR, [api.token, api.url, api.task_id, api.signature])
+    api = KlmsApi(result=doc)
+    run = run_task(api, PEX, GEAR_DIR)
     assert run.returncode == 0, run.stderr
     (posted,) = api.posted
     metrics = posted["metrics"]
@@ -147,7 +145,7 @@ def test_inside_the_image(s3: str) -> None:
     with klms_api(KlmsApi(result=task(s3, "lake/split-image/"))) as api:
         # Host networking: the container reaches the loopback S3 and KLMS servers of this test.
         proc = subprocess.run(
-            [engine, "run", "--rm", "--network=host", tag, api.token, api.url, api.task_id, api.signature],
+            [engine, "run", "--rm", "--network=host", tag, *api.args()],
             capture_output=True,
             text=True,
             timeout=600,
