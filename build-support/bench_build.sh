@@ -25,8 +25,7 @@ echo "cold package ::                 $(secs "$t" "$(now)") s (fresh caches, no 
 t=$(now); ./pants package :: >/dev/null 2>&1
 echo "warm no-change package ::       $(secs "$t" "$(now)") s"
 
-ENGINE=""
-if command -v docker >/dev/null && docker info >/dev/null 2>&1; then ENGINE=docker; elif command -v podman >/dev/null; then ENGINE=podman; fi
+ENGINE="$(bash "$(dirname "${BASH_SOURCE[0]}")/container/engine.sh")"
 fingerprint() {  # one line per artifact: its content hash (pex sha256, image ID)
   for pex in dist/*/*.pex; do echo "pex   $pex $(sha256sum "$pex" | cut -c1-16)"; done
   for manifest in gears/*/src/docker/manifest.json; do
@@ -51,7 +50,7 @@ cp "$COLD/main.py.orig" "$MAIN"
 echo "== artifacts"
 for manifest in gears/*/src/docker/manifest.json; do
   g="$(basename "$(dirname "$(dirname "$(dirname "$manifest")")")")"
-  pex="$(ls dist/gears."$g".src.python.*/bin.pex 2>/dev/null | head -n1)"
+  pex="dist/pex/$g.pex"
   image="$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['custom']['gear-builder']['image'])" "$manifest")"
   isize="n/a"
   if [ -n "$ENGINE" ]; then
@@ -61,7 +60,7 @@ for manifest in gears/*/src/docker/manifest.json; do
 done
 
 echo "== start-up of $GEAR's pex (/bin/run --help)"
-PEX="$(ls dist/gears."$GEAR".src.python.*/bin.pex | head -n1)"
+PEX="dist/pex/$GEAR.pex"
 t=$(now); PEX_ROOT="$COLD/pexroot" "$PEX" --help >/dev/null; echo "first run (fresh PEX_ROOT):     $(secs "$t" "$(now)") s"
 total=0
 for _ in 1 2 3 4 5; do

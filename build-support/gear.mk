@@ -14,7 +14,7 @@ MANIFEST := $(GEAR_DIR)/src/docker/manifest.json
 IMAGE    := $(shell python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["custom"]["gear-builder"]["image"])' $(MANIFEST))
 IMGTAG   ?= $(IMAGE)
 # docker when a daemon answers, else podman (what ./pants builds with on such machines).
-DOCKER   ?= $(shell if docker info >/dev/null 2>&1; then echo docker; elif command -v podman >/dev/null 2>&1; then echo podman; else echo docker; fi)
+DOCKER   ?= $(or $(shell bash $(ROOT)/build-support/container/engine.sh),docker)
 
 ifeq ($(IMAGE),)
 $(error $(MANIFEST): expected custom.gear-builder.image in the manifest)

@@ -12,6 +12,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STATE="${ROOT}/.polygear/container"
 SHIM_DIR="${STATE}/bin"
+# Bump when the shim below changes: ./pants rewrites an older shim on its next run.
+SHIM_VERSION=2
 BASE_IMAGE="${POLYGEAR_LOCAL_BASE_IMAGE:-localhost/polygear-base:bookworm-py311}"
 SUITE="${POLYGEAR_BASE_SUITE:-bookworm}"
 
@@ -24,10 +26,8 @@ timed() {  # timed "<what>" cmd...
   say "${what}: done in $((SECONDS - t0)) s"
 }
 
-docker_daemon_available() {
-  [ -S /var/run/docker.sock ] || [ -n "${DOCKER_HOST:-}" ] || return 1
-  command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1
-}
+# shellcheck source=engine.sh
+. "$(dirname "${BASH_SOURCE[0]}")/engine.sh"
 
 if docker_daemon_available && [ "${POLYGEAR_FORCE_PODMAN:-0}" != 1 ]; then
   say "a Docker daemon is reachable: nothing to set up (images use the official python:3.11-slim)"
@@ -70,23 +70,34 @@ fi
 
 # The shim: Pants clears PATH, so it must name podman by absolute path. Pants reruns `docker build`
 # in every session (it cannot see the daemon's images); Docker's build cache makes that cheap, but
-# podman re-hashes every COPY. So the shim keys each build on its arguments, the base image and the
-# content of the build context, and re-tags the image it built before when nothing changed.
+# podman re-hashes every COPY. So the shim keys each build on its arguments, the IDs of the images its
+# build args name (BASE_IMAGE, and the tool base a tool image is FROM), and the content of the build
+# context, and re-tags the image it built before when nothing changed. Builds use the docker image
+# format: the OCI format drops the tool base's ONBUILD steps.
 PODMAN="$(command -v podman)"
 mkdir -p "$SHIM_DIR"
 cat >"${SHIM_DIR}/docker.tmp" <<SHIMEOF
 #!/bin/bash
 # docker -> podman shim written by build-support/container/setup.sh (used only when no Docker daemon exists).
+# polygear-shim-version: ${SHIM_VERSION}
 # Pants runs docker with an almost empty PATH; podman's network helpers (netavark -> iptables) need one.
 PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\${PATH:+:\$PATH}"
 export PATH
 PODMAN=${PODMAN}
+if [ "\${1:-}" = build ]; then
+  shift
+  set -- build --format docker "\$@"
+fi
 if [ "\${1:-}" = build ] && [ "\${POLYGEAR_BUILD_CACHE:-1}" = 1 ]; then
   ctx="\${@: -1}"
-  tags=(); prev=""
-  for a in "\$@"; do [ "\$prev" = "--tag" ] && tags+=("\$a"); prev="\$a"; done
-  base_id="\$("\$PODMAN" image inspect --format '{{.Id}}' "\${BASE_IMAGE:-python:3.11-slim}" 2>/dev/null)"
-  key="\$({ printf '%s\n' "\${@:1:\$#-1}" "BASE_IMAGE=\${BASE_IMAGE:-}" "\$base_id";
+  tags=(); images=("\${BASE_IMAGE:-python:3.11-slim}"); prev=""
+  for a in "\$@"; do
+    [ "\$prev" = "--tag" ] && tags+=("\$a")
+    [ "\$prev" = "--build-arg" ] && images+=("\${a#*=}")
+    prev="\$a"
+  done
+  ids="\$(for i in "\${images[@]}"; do "\$PODMAN" image inspect --format '{{.Id}}' "\$i" 2>/dev/null; done)"
+  key="\$({ printf '%s\\n' "\${@:1:\$#-1}" "BASE_IMAGE=\${BASE_IMAGE:-}" "\$ids";
           (cd "\$ctx" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum); } | sha256sum | cut -c1-40)"
   cache="localhost/polygear-build-cache:\$key"
   if [ "\${#tags[@]}" -gt 0 ] && "\$PODMAN" image exists "\$cache"; then

@@ -18,12 +18,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from polygear.benchmarks import run_child
-from polygear.klms.testing import minio_block, minio_client, s3_server
+from polygear.dev.benchmarks import run_child
+from polygear.testing.klms import minio_block, minio_client, s3_server
 
 CHILD = r"""
 import json, os, sys, time
-from polygear.memory import peak_rss_mb
+from polygear.core.memory import peak_rss_mb
 from pathlib import Path
 from minio import Minio
 endpoint, mode, path = sys.argv[1], sys.argv[2], Path(sys.argv[3])

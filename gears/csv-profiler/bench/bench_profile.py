@@ -13,11 +13,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from polygear.benchmarks import generate_visits_csv, run_child
+from polygear.dev.benchmarks import generate_visits_csv, run_child
 
 CHILD = r"""
 import json, sys, time
-from polygear.memory import peak_rss_mb
+from polygear.core.memory import peak_rss_mb
 from pathlib import Path
 from csv_profiler_app.main import profile_table, write_report
 src, out = Path(sys.argv[1]), Path(sys.argv[2])

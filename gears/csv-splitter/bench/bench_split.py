@@ -16,15 +16,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from polygear.benchmarks import generate_visits_csv, run_child
+from polygear.dev.benchmarks import generate_visits_csv, run_child
 
 CHILD = r"""
 import csv, json, sys, time
-from polygear.memory import peak_rss_mb
+from polygear.core.memory import peak_rss_mb
 from pathlib import Path
 from typing import Any
 
-from polygear.benchmarks import generate_visits_csv, run_child
+from polygear.dev.benchmarks import generate_visits_csv, run_child
 mode, src, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 t = time.perf_counter()
 if mode == "bare":

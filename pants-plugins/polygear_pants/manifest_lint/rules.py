@@ -1,10 +1,11 @@
-"""`pants lint` rule checking that a gear's manifest.json, docker_image target and Dockerfile agree.
+"""`pants lint` rule checking that a tool's manifest.json, docker_image target and Dockerfile agree.
 
 Pants knows what a manifest cannot: the image references `pants package` will produce (from
 `[docker].default_repository`, the target's `repository` and `image_tags`), the pex files the image
-depends on, and which manifest file the image depends on. This rule gathers those facts and runs
-`polygear.lint` (built from the repo's own resolve, so it validates with fw-gear's manifest schema)
-in a sandbox; results are cached per input like any other linter.
+depends on, the manifest file it depends on, the in-repo base image it is built FROM and the build
+args it is built with. This rule gathers those facts for every tool at once and runs the rule
+registry of `polygear.lint` (built from the repo's own resolve, so it validates with fw-gear's
+manifest schema) in one sandboxed process; results are cached per input like any other linter.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from pants.backend.docker.goals.package_image import DockerPackageFieldSet
 from pants.backend.docker.subsystems.docker_options import DockerOptions
 from pants.backend.docker.subsystems.dockerfile_parser import DockerfileInfo, DockerfileInfoRequest
-from pants.backend.docker.target_types import DockerImageSourceField
+from pants.backend.docker.target_types import DockerImageBuildArgsField, DockerImageSourceField
 from pants.backend.python.target_types import EntryPoint, PexEntryPointField
 from pants.backend.python.util_rules.pex import VenvPex, VenvPexProcess
 from pants.backend.python.util_rules.pex_from_targets import PexFromTargetsRequest
@@ -27,7 +28,7 @@ from pants.core.target_types import FileSourceField
 from pants.core.util_rules.partitions import PartitionerType
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.addresses import Address, Addresses, UnparsedAddressInputs
-from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests
+from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests, PathGlobs, Snapshot
 from pants.engine.process import FallibleProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import (
@@ -45,6 +46,7 @@ from pants.util.strutil import pluralize
 from pants.util.value_interpolation import InterpolationContext
 
 MANIFEST_NAME = "manifest.json"
+LINT_CONFIG = "lint.toml"  # beside the manifest: rules turned off for this tool, with reasons
 SPEC_FILE = "__gear_manifest_lint.json"
 
 
@@ -76,16 +78,34 @@ class GearManifestLintRequest(LintTargetsRequest):
 
 @dataclass(frozen=True)
 class _GearFacts:
-    job: dict[str, Any]
+    job: dict[str, Any] | None  # None: an image that carries no tool manifest (the tool base)
     digests: tuple[Digest, ...]
 
 
-async def _gear_facts(address: Address, docker: DockerOptions) -> _GearFacts:
+@dataclass(frozen=True)
+class GearFactsRequest:
+    address: Address
+
+
+def build_args_dict(values: Any) -> dict[str, str]:
+    """`extra_build_args` entries (`NAME=value`; a bare `NAME` comes from the environment: skipped)."""
+    out: dict[str, str] = {}
+    for item in values or ():
+        name, sep, value = str(item).partition("=")
+        if sep:
+            out[name] = value
+    return out
+
+
+@rule(desc="Gather the facts of one tool for the manifest lint", level=LogLevel.DEBUG)
+async def gear_facts(request: GearFactsRequest, docker: DockerOptions) -> _GearFacts:
+    address = request.address
     wrapped = await Get(WrappedTarget, WrappedTargetRequest(address, description_of_origin="gear manifest lint"))
     target = wrapped.target
-    dockerfile_info, deps = await MultiGet(
+    dockerfile_info, deps, lint_config = await MultiGet(
         Get(DockerfileInfo, DockerfileInfoRequest(address)),
         Get(Targets, DependenciesRequest(target[Dependencies])),
+        Get(Snapshot, PathGlobs([os.path.join(address.spec_path, LINT_CONFIG)])),
     )
     manifests = [
         d
@@ -97,7 +117,13 @@ async def _gear_facts(address: Address, docker: DockerOptions) -> _GearFacts:
         for d in deps
         if d.has_field(PexEntryPointField) and d.has_field(OutputPathField)
     ]
-    manifest_sources = await Get(SourceFiles, SourceFilesRequest([m[FileSourceField] for m in manifests]))
+    if not manifests:
+        return _GearFacts(None, ())
+    bases = [d.address for d in deps if d.has_field(DockerImageSourceField)]
+    manifest_sources, base_infos = await MultiGet(
+        Get(SourceFiles, SourceFilesRequest([m[FileSourceField] for m in manifests])),
+        MultiGet(Get(DockerfileInfo, DockerfileInfoRequest(b)) for b in bases),
+    )
     field_set = DockerPackageFieldSet.create(target)
     build_file = os.path.join(address.spec_path, "BUILD")
     try:
@@ -123,15 +149,23 @@ async def _gear_facts(address: Address, docker: DockerOptions) -> _GearFacts:
         "image_refs": refs,
         "pex_paths": pex_paths,
         "build_file": build_file,
+        "lint_config": lint_config.files[0] if lint_config.files else None,
+        "base_dockerfile": base_infos[0].source if base_infos else None,
+        "build_args": build_args_dict(target[DockerImageBuildArgsField].value),
     }
-    return _GearFacts(job, (dockerfile_info.digest, manifest_sources.snapshot.digest))
+    digests = (
+        dockerfile_info.digest,
+        manifest_sources.snapshot.digest,
+        lint_config.digest,
+        *(b.digest for b in base_infos),
+    )
+    return _GearFacts(job, digests)
 
 
 @rule(desc="Lint gear manifests against their docker_image targets", level=LogLevel.DEBUG)
 async def run_gear_manifest_lint(
     request: GearManifestLintRequest.Batch[GearManifestFieldSet, Any],
     subsystem: GearManifestLint,
-    docker: DockerOptions,
 ) -> LintResult:
     tool_addresses = await Get(
         Addresses,
@@ -146,9 +180,11 @@ async def run_gear_manifest_lint(
             main=EntryPoint(module="polygear.lint"),
         ),
     )
-    facts = []
-    for field_set in request.elements:
-        facts.append(await _gear_facts(field_set.address, docker))
+    # Every tool's facts at once (concurrently), then one lint process for all of them.
+    all_facts = await MultiGet(Get(_GearFacts, GearFactsRequest(fs.address)) for fs in request.elements)
+    facts = [f for f in all_facts if f.job is not None]
+    if not facts:
+        return LintResult(0, "no tool images to lint", "", request.tool_name)
     lint_pex = await lint_pex_get
     spec = await Get(Digest, CreateDigest([FileContent(SPEC_FILE, json.dumps([f.job for f in facts]).encode())]))
     input_digest = await Get(Digest, MergeDigests([spec, *(d for f in facts for d in f.digests)]))

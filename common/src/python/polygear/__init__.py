@@ -1,5 +1,7 @@
-"""polygear: write a research tool once, run it as a Flywheel gear and as a KLMS tool.
+"""polygear: write a research tool once, publish it to every research platform.
 
-`engine` adapts a platform's runtime contract to a gear's pure `main.run`; `manifest`, `config` and
-`lint` keep the descriptors honest; `devtools` holds the developer commands (local run, bump, upload).
+Layers (one-way imports, enforced by Pants' visibility rules; see docs/architecture.md):
+`core` (what a tool is, binding, staged runs, lint framework) <- one package per platform
+(`flywheel`, `klms`, ...) <- `entry` (picks the adapter from argv) and `lint` (runs every rule).
+`testing` and `dev` serve tests and developers; runtime code never imports them.
 """

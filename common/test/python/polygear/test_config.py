@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from polygear.config import parse_cli_value, validate_config
-from polygear.errors import UserError
+from polygear.core.bind import bind_parameters, parse_cli_value
+from polygear.core.errors import UserError
 
 SPEC: dict[str, dict[str, Any]] = {
     "n": {"type": "integer", "minimum": 1, "default": 3},
@@ -16,13 +16,13 @@ SPEC: dict[str, dict[str, Any]] = {
 
 
 def test_defaults_fill_in_and_optional_may_be_absent() -> None:
-    assert validate_config(SPEC, {"x": 0.5}) == {"n": 3, "x": 0.5, "flag": False}
+    assert bind_parameters(SPEC, {"x": 0.5}) == {"n": 3, "x": 0.5, "flag": False}
 
 
 def test_integral_floats_are_integers_but_bools_are_not_numbers() -> None:
-    assert validate_config(SPEC, {"x": 1, "n": 4.0})["n"] == 4
+    assert bind_parameters(SPEC, {"x": 1, "n": 4.0})["n"] == 4
     with pytest.raises(UserError, match=r"config.x: expected a number, found true"):
-        validate_config(SPEC, {"x": True})
+        bind_parameters(SPEC, {"x": True})
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,7 @@ def test_integral_floats_are_integers_but_bools_are_not_numbers() -> None:
 )
 def test_errors_name_the_field(given: dict[str, Any], where: str, message: str) -> None:
     with pytest.raises(UserError) as err:
-        validate_config(SPEC, given)
+        bind_parameters(SPEC, given)
     assert (err.value.where, err.value.message) == (where, message)
 
 

@@ -1,4 +1,4 @@
-"""The gear engine's contract: validation before work, atomic outputs, exit codes, secrets."""
+"""The Flywheel run contract through `run_tool`: validation before work, atomic outputs, exit codes, secrets."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from polygear.engine import RunContext, run_gear
-from polygear.errors import InputError
-from polygear.gear_dir import build_gear_dir
+from polygear.core.run import RunContext
+from polygear.entry import run_tool
+from polygear.core.errors import InputError
+from polygear.flywheel.gear_dir import build_gear_dir
 
 MANIFEST = Path(__file__).resolve().parents[2] / "data" / "lint" / "manifest.json"
 SECRET = "flywheel.example.org:Zq8VsecretKEY42"
@@ -34,10 +35,10 @@ def writes_then(action: str) -> Any:
         if action == "crash":
             raise RuntimeError("boom")
         if action == "bad-metadata":
-            ctx.metadata.update_input_file("table", tags=[{"not": "a string"}])  # type: ignore[list-item]
+            ctx.annotations.input_file("table", tags=[5])  # type: ignore[list-item]  # tags must be strings
         else:
-            ctx.metadata.update_input_file("table", info={"rows": 1})
-            ctx.metadata.update_destination({"status": "ok"})
+            ctx.annotations.input_file("table", info={"rows": 1})
+            ctx.annotations.run_info({"status": "ok"})
         return {"rows": 1}
 
     return compute
@@ -49,7 +50,7 @@ def outputs(gear_dir: Path) -> list[str]:
 
 def test_success_publishes_outputs_and_valid_metadata(tmp_path: Path) -> None:
     d = gear(tmp_path)
-    assert run_gear(writes_then("ok"), ["--gear-dir", str(d)]) == 0
+    assert run_tool(writes_then("ok"), ["--gear-dir", str(d)]) == 0
     assert outputs(d) == [".metadata.json", "result.txt", "sub", "sub/part.txt"]
     meta = json.loads((d / "output" / ".metadata.json").read_text())
     assert meta == {
@@ -72,7 +73,7 @@ def test_failures_leave_no_partial_outputs(
 ) -> None:
     d = gear(tmp_path)
     capfd.readouterr()
-    assert run_gear(writes_then(action), ["--gear-dir", str(d)]) == code
+    assert run_tool(writes_then(action), ["--gear-dir", str(d)]) == code
     err = capfd.readouterr().err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert errors == [first_line]
@@ -110,7 +111,7 @@ def test_config_is_validated_before_any_work(tmp_path: Path, capfd: pytest.Captu
             broken["config"][key] = value
         (d / "config.json").write_text(json.dumps(broken))
         capfd.readouterr()
-        assert run_gear(compute, ["--gear-dir", str(d)]) == 1, expected
+        assert run_tool(compute, ["--gear-dir", str(d)]) == 1, expected
         assert capfd.readouterr().err.strip().splitlines()[-1] == expected
     assert called == []
 
@@ -120,21 +121,21 @@ def test_missing_or_unknown_inputs(tmp_path: Path, capfd: pytest.CaptureFixture[
     cfg = json.loads((d / "config.json").read_text())
     cfg["inputs"]["table"]["location"]["path"] = str(tmp_path / "gone.csv")
     (d / "config.json").write_text(json.dumps(cfg))
-    assert run_gear(writes_then("ok"), ["--gear-dir", str(d)]) == 1
+    assert run_tool(writes_then("ok"), ["--gear-dir", str(d)]) == 1
     assert (
         capfd.readouterr().err.strip().splitlines()[-1]
         == f"error: inputs.table: input file {tmp_path / 'gone.csv'} does not exist or is not a file"
     )
     del cfg["inputs"]["table"]
     (d / "config.json").write_text(json.dumps(cfg))
-    assert run_gear(writes_then("ok"), ["--gear-dir", str(d)]) == 1
+    assert run_tool(writes_then("ok"), ["--gear-dir", str(d)]) == 1
     assert capfd.readouterr().err.strip().splitlines()[-1] == "error: inputs.table: required input file is missing"
 
 
 def test_broken_config_json_names_line_and_column(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     d = gear(tmp_path)
     (d / "config.json").write_text('{"config": {"column": "a",}}')
-    assert run_gear(writes_then("ok"), ["--gear-dir", str(d)]) == 1
+    assert run_tool(writes_then("ok"), ["--gear-dir", str(d)]) == 1
     assert (
         capfd.readouterr()
         .err.strip()
@@ -143,29 +144,21 @@ def test_broken_config_json_names_line_and_column(tmp_path: Path, capfd: pytest.
     )
 
 
-def test_api_key_gives_a_lazy_client_and_is_never_logged(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+def test_api_key_reaches_the_tool_as_a_secret_and_is_never_logged(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     d = gear(tmp_path, api_key=SECRET)
     seen: dict[str, Any] = {}
 
     def compute(ctx: RunContext) -> None:
-        seen["has_client"] = ctx.client_factory is not None
+        seen["secrets"] = dict(ctx.secrets)
         # Libraries (or careless code) may log a secret; the engine's filter must mask it.
         logging.getLogger("some.library").warning("calling API with key %s", SECRET)
         logging.getLogger("some.library").info(f"config dump: {json.loads((d / 'config.json').read_text())}")
 
-    assert run_gear(compute, ["--gear-dir", str(d)]) == 0
+    assert run_tool(compute, ["--gear-dir", str(d)]) == 0
     captured = capfd.readouterr()
-    assert seen == {"has_client": True}
+    assert seen == {"secrets": {"key": SECRET}}
     assert SECRET not in captured.out + captured.err
     assert "Zq8VsecretKEY42" not in captured.out + captured.err
     assert "calling API with key ***" in captured.out + captured.err
-
-
-def test_client_without_api_key_input_is_a_user_error(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
-    d = gear(tmp_path)
-
-    def compute(ctx: RunContext) -> None:
-        ctx.client  # noqa: B018
-
-    assert run_gear(compute, ["--gear-dir", str(d)]) == 1
-    assert "error: inputs: this gear needs an api-key input" in capfd.readouterr().err

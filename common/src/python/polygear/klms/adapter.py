@@ -1,11 +1,11 @@
-"""Run a gear as a STELAR KLMS tool: task JSON in, MinIO objects staged, task JSON out.
+"""Run a tool as a STELAR KLMS tool: task JSON in, MinIO objects staged, task JSON out.
 
-The same compute function and the same manifest validation as on Flywheel: `parameters` are the
-gear's config, `inputs` name the manifest's file inputs, and `outputs` name the groups of files the
-gear declares in `custom.polygear.outputs` (a glob per name). The output JSON always gets written:
-`status` is "success", or an HTTP-like code with a message — 400 bad task input, 409 an output
-object exists (unless `"overwrite": true`), 424 an input object is missing, 500 the tool failed —
-and on failure no output object is left in MinIO.
+The same compute function and the same binding as on every platform: `parameters` are the tool's
+parameters, `inputs` name the manifest's file inputs, and `outputs` name the tool's output groups
+(`ToolSpec.outputs`, a glob per name). The output JSON always gets written, in the shape the STELAR
+API accepts (see `output.py`): `status` is "success", or an HTTP-like code with a message — 400 bad
+task input, 409 an output object exists (unless `"overwrite": true`), 424 an input object is
+missing, 500 the tool failed — and on failure no output object is left in MinIO.
 """
 
 from __future__ import annotations
@@ -14,69 +14,63 @@ import logging
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from polygear import redact
-from polygear.config import validate_config
-from polygear.errors import UserError
-from polygear.jsonfile import read_json_object, write_json_atomic
-from polygear.klms import storage
+from polygear.core import redact
+from polygear.core.bind import bind_files, bind_parameters
+from polygear.core.errors import UserError
+from polygear.core.jsonfile import read_json_object, write_json_atomic
+from polygear.core.memory import peak_rss_mb
+from polygear.core.run import Compute, execute
+from polygear.core.spec import ToolSpec
+from polygear.klms import output, storage
 from polygear.klms.task import KlmsTask, ObjectPath
-from polygear.manifest import Manifest
-from polygear.memory import peak_rss_mb
-from polygear.metadata import GearMetadata
 
 log = logging.getLogger("polygear.klms")
-
-Compute = Callable[..., Mapping[str, Any] | None]
-
 
 class OutputExists(Exception):
     pass
 
 
-def declared_outputs(manifest: Manifest) -> dict[str, str]:
-    """name -> glob of the output files, from manifest `custom.polygear.outputs`."""
-    custom = manifest.data.get("custom") or {}
-    outs = (custom.get("polygear") or {}).get("outputs") or {}
-    return {name: str(spec.get("glob", "*")) if isinstance(spec, dict) else str(spec) for name, spec in outs.items()}
-
-
 def plan_uploads(
     outputs: Mapping[str, str], globs: Mapping[str, str], out_dir: Path
-) -> dict[str, list[tuple[Path, ObjectPath]]]:
-    """Where each produced file goes: a target ending in '/' (or matched by several files) is a
-    prefix; a single file to a target without '/' goes to exactly that key."""
-    plan: dict[str, list[tuple[Path, ObjectPath]]] = {}
+) -> dict[str, tuple[str, list[tuple[Path, ObjectPath]]]]:
+    """name -> (the string posted for it, where each produced file goes).
+
+    A target ending in '/' (or matched by several files) is a prefix and is posted as `prefix/`;
+    a single file to a target without '/' goes to exactly that key, which is posted.
+    """
+    plan: dict[str, tuple[str, list[tuple[Path, ObjectPath]]]] = {}
     for name, target in outputs.items():
         files = sorted(p for p in out_dir.glob(globs[name]) if p.is_file() and not p.name.startswith("."))
         if len(files) == 1 and not target.endswith("/"):
-            plan[name] = [(files[0], ObjectPath.parse(target, f"outputs.{name}"))]
+            obj = ObjectPath.parse(target, f"outputs.{name}")
+            plan[name] = (str(obj), [(files[0], obj)])
         else:
             prefix = target.rstrip("/")
-            plan[name] = [(f, ObjectPath.parse(f"{prefix}/{f.name}", f"outputs.{name}")) for f in files]
+            items = [(f, ObjectPath.parse(f"{prefix}/{f.name}", f"outputs.{name}")) for f in files]
+            plan[name] = (f"{prefix.removeprefix('s3://')}/", items)
     return plan
 
 
-def run_task(compute: Compute, manifest_path: Path, doc: dict[str, Any], work: Path) -> tuple[dict[str, Any], Any]:
+def run_task(
+    compute: Compute, manifest_path: Path, doc: dict[str, Any], work: Path
+) -> tuple[dict[str, str], dict[str, Any]]:
     """The staged run; returns (outputs for the JSON, tool summary). Raises on any failure."""
-    from polygear.engine import check_inputs, execute
-
-    manifest = Manifest.load(manifest_path)
-    manifest.require_valid()
+    spec = ToolSpec.load(manifest_path)
     task = KlmsTask.parse(doc)
     redact.install(task.secret_values())
-    config = validate_config(manifest.config_spec, task.parameters, where="parameters")
-    globs = declared_outputs(manifest)
+    config = bind_parameters(spec.parameters, task.parameters, where="parameters")
+    globs = {name: group.glob for name, group in spec.outputs.items()}
     for name in task.outputs:
         if name not in globs:
             known = ", ".join(sorted(globs)) or "none"
             raise UserError(
                 f"outputs.{name}", f"unknown output (the manifest's custom.polygear.outputs declares: {known})"
             )
-    declared = manifest.file_inputs()
+    declared = spec.file_inputs
     staged: list[tuple[ObjectPath, Path]] = []
     given: dict[str, Any] = {}
     for name, paths in task.inputs.items():
@@ -99,12 +93,10 @@ def run_task(compute: Compute, manifest_path: Path, doc: dict[str, Any], work: P
             transfer.bytes_read,
             time.perf_counter() - started,
         )
-    inputs = check_inputs(manifest, given)
-    inputs_cfg = {n: {"location": {"name": p.name}, "hierarchy": {"type": "acquisition"}} for n, p in inputs.items()}
-    metadata = GearMetadata(inputs_cfg, "analysis")
-    summary = execute(compute, manifest, config, inputs, work / "output", work / "work", metadata, write_metadata=False)
+    inputs = bind_files(spec, given)
+    result = execute(compute, spec, config, inputs, work / "output", work / "work")
     plan = plan_uploads(task.outputs, globs, work / "output")
-    targets = [obj for items in plan.values() for _, obj in items]
+    targets = [obj for _, items in plan.values() for _, obj in items]
     if mc is not None and not task.overwrite:
         existing = [str(t) for t in targets if storage.exists(mc, t)]
         if existing:
@@ -113,7 +105,7 @@ def run_task(compute: Compute, manifest_path: Path, doc: dict[str, Any], work: P
             )
     uploaded: list[ObjectPath] = []
     try:
-        for _, items in plan.items():
+        for _, items in plan.values():
             for src, obj in items:
                 if mc is None:
                     raise UserError("minio", "expected MinIO settings to upload outputs")
@@ -123,14 +115,12 @@ def run_task(compute: Compute, manifest_path: Path, doc: dict[str, Any], work: P
         if mc is not None:
             storage.remove(mc, uploaded)
         raise
-    outputs: dict[str, Any] = {}
-    for name, items in plan.items():
-        keys = [str(obj) for _, obj in items]
-        outputs[name] = keys[0] if len(keys) == 1 else keys
-    summary = dict(summary)
+    outputs = {name: posted for name, (posted, _) in plan.items()}
+    summary = dict(result.summary)
+    summary["output_files"] = {name: [str(obj) for _, obj in items] for name, (_, items) in plan.items()}
     summary["bytes_read"], summary["bytes_written"] = transfer.bytes_read, transfer.bytes_written
-    if metadata.as_dict():
-        summary["metadata"] = metadata.as_dict()
+    if result.annotations:
+        summary["annotations"] = result.annotations.as_dict()
     return outputs, summary
 
 
@@ -139,7 +129,7 @@ def run_klms(compute: Compute, manifest_path: Path, input_json: Path, output_jso
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(message)s", stream=sys.stderr)
     started = time.perf_counter()
-    result: dict[str, Any] = {"message": "", "outputs": {}, "metrics": {}, "status": 500}
+    result: dict[str, Any] = output.document(500, "", {}, {})
     secrets: list[str] = []
     try:
         doc = read_json_object(input_json, "KLMS task input")
@@ -165,6 +155,9 @@ def run_klms(compute: Compute, manifest_path: Path, input_json: Path, output_jso
     result["metrics"]["wall_seconds"] = round(time.perf_counter() - started, 3)
     result["metrics"]["peak_rss_mb"] = peak_rss_mb()
     result["message"] = redact.redact_text(result["message"], secrets)
+    refused = output.problems(result)
+    if refused:  # a bug here, not the user's: the API would refuse the document
+        raise ValueError(f"KLMS output JSON would be refused by the STELAR API: {'; '.join(refused)}")
     write_json_atomic(output_json, result)
     if result["status"] != "success":
         print(f"error: {result['status']}: {result['message']}", file=sys.stderr)

@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from polygear.jsonfile import write_json_atomic
+from polygear.core.jsonfile import write_json_atomic
 
 TIMEOUT = (10, 300)
 

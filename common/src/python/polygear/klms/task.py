@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from polygear.errors import UserError
+from polygear.core.errors import UserError
 
 
 @dataclass(frozen=True)

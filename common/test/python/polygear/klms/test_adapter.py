@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from polygear.engine import RunContext
-from polygear.errors import InputError
+from polygear.core.run import RunContext
+from polygear.core.errors import InputError
 from polygear.klms.adapter import run_klms
-from polygear.klms.testing import minio_block, minio_client, s3_server
+from polygear.testing.klms import minio_block, minio_client, s3_server, stelar_task_output_errors
 
 MANIFEST = Path(__file__).resolve().parents[3] / "data" / "klms" / "manifest.json"
 SECRET = "klms-secret-api-key-77"
@@ -79,7 +79,9 @@ def test_success_stages_in_and_out(s3: str, tmp_path: Path, capfd: pytest.Captur
     code, out = run(tmp_path, task(s3, "in/a.txt", "data/out/a.upper"))
     assert code == 0, out
     assert out["status"] == "success"
-    assert out["outputs"] == {"upper": "data/out/a.upper", "log": "data/logs/in/a.txt/run.log"}
+    assert out["outputs"] == {"upper": "data/out/a.upper", "log": "data/logs/in/a.txt/"}
+    assert out["metrics"]["output_files"] == {"upper": ["data/out/a.upper"], "log": ["data/logs/in/a.txt/run.log"]}
+    assert stelar_task_output_errors(out) == {}
     assert get(s3, "out/a.upper") == b"HELLOHELLO"
     metrics = out["metrics"]
     assert metrics["bytes_read"] == 5 and metrics["bytes_written"] == 10 + 2

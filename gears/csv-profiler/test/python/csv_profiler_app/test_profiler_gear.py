@@ -6,16 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-from polygear.testing import build_image, container_engine, find_built, run_image, run_pex
+from polygear.testing.flywheel import run_image, run_pex
+from polygear.testing.images import build_tool_image, container_engine, tool_pex
 
 MANIFEST = Path("gears/csv-profiler/src/docker/manifest.json")
-DOCKERFILE = "gears/csv-profiler/src/docker/Dockerfile"
-PEX = "gears.csv-profiler.src.python.csv_profiler_app/bin.pex"
+TOOL = "csv-profiler"
 DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def test_profile_report_and_metadata(tmp_path: Path) -> None:
-    run = run_pex(find_built(PEX), MANIFEST, tmp_path, ["top_n=3"], [f"table={DATA / 'visits.csv'}"])
+    run = run_pex(tool_pex(TOOL), MANIFEST, tmp_path, ["top_n=3"], [f"table={DATA / 'visits.csv'}"])
     assert run.returncode == 0, run.stderr
     assert run.outputs() == [".metadata.json", "visits_profile.html", "visits_profile.json"]
     profile = json.loads((run.output_dir / "visits_profile.json").read_text())
@@ -35,7 +35,7 @@ def test_profile_report_and_metadata(tmp_path: Path) -> None:
 def test_out_of_range_config_is_refused(tmp_path: Path) -> None:
     import subprocess
 
-    run = run_pex(find_built(PEX), MANIFEST, tmp_path, [], [f"table={DATA / 'labs.tsv'}"])
+    run = run_pex(tool_pex(TOOL), MANIFEST, tmp_path, [], [f"table={DATA / 'labs.tsv'}"])
     assert run.returncode == 0, run.stderr
     cfg = run.gear_dir / "config.json"
     doc = json.loads(cfg.read_text())
@@ -43,7 +43,7 @@ def test_out_of_range_config_is_refused(tmp_path: Path) -> None:
     cfg.write_text(json.dumps(doc))
     for p in run.output_dir.iterdir():
         p.unlink()
-    proc = subprocess.run([PEX, "--gear-dir", str(run.gear_dir)], capture_output=True, text=True, check=False)
+    proc = subprocess.run([str(tool_pex(TOOL)), "--gear-dir", str(run.gear_dir)], capture_output=True, text=True, check=False)
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1] == "error: config.bins: expected a value >= 2, found 1"
     assert list(run.output_dir.iterdir()) == []
@@ -54,7 +54,7 @@ def test_image(tmp_path: Path) -> None:
     if engine is None:
         pytest.skip("no container engine (docker daemon or podman) on this machine")
     tag = "polygear-test/csv-profiler:under-test"
-    build_image(engine, DOCKERFILE, [DOCKERFILE, str(MANIFEST), PEX, "common/src/klms/run.sh"], tag)
+    build_tool_image(engine, "csv-profiler", tag)
     run = run_image(engine, tag, MANIFEST, tmp_path, [], [f"table={DATA / 'labs.tsv'}"])
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.outputs() == [".metadata.json", "labs_profile.html", "labs_profile.json"]

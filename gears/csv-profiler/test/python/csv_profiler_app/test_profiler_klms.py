@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from polygear.klms.testing import KlmsApi, minio_block, minio_client, run_task, s3_server
+from polygear.testing.klms import KlmsApi, minio_block, minio_client, run_task, s3_server
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -22,14 +22,14 @@ def test_runs_as_klms_tool() -> None:
             "minio": minio_block(s3),
         }
         api = KlmsApi(result=doc)
-        run = run_task(api, "gears.csv-profiler.src.python.csv_profiler_app/bin.pex", "gears/csv-profiler/src/docker")
+        run = run_task(api, "pex/csv-profiler.pex", "gears/csv-profiler/src/docker")
         assert run.returncode == 0, run.stderr
         (posted,) = api.posted
         assert posted["status"] == "success"
-        assert posted["outputs"] == {
-            "profile": "lake/profiles/visits.json",
-            "report": "lake/profiles/visits_profile.html",
-        }
+        # A single file to a key posts the key; a prefix target posts the prefix (files in the metrics).
+        assert posted["outputs"] == {"profile": "lake/profiles/visits.json", "report": "lake/profiles/"}
+        assert posted["metrics"]["output_files"]["report"] == ["lake/profiles/visits_profile.html"]
+        assert api.refused == []
         assert posted["metrics"]["rows"] == 30
         profile = json.loads(mc.get_object("lake", "profiles/visits.json").read())
         assert profile["source"] == "visits.csv"

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from polygear.errors import InputError
-from polygear.tabular import not_utf8_error, resolve_delimiter
+from polygear.core.errors import InputError
+from polygear.core.tabular import not_utf8_error, resolve_delimiter
 
 PATTERN_FIELDS = {"stem", "value", "suffix", "column"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

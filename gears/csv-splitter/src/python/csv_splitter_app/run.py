@@ -1,25 +1,15 @@
-"""csv-splitter's platform entry point: maps manifest config and inputs onto main.split_csv."""
+"""csv-splitter on every platform: maps its parameters and input onto main.split_csv."""
 
-from __future__ import annotations
-
-from typing import Any
-
-from polygear.engine import RunContext, run_gear
+from polygear.core.run import RunContext
+from polygear.entry import run_tool
 
 from csv_splitter_app.main import split_csv
 
 
-def compute(ctx: RunContext) -> dict[str, Any]:
-    result = split_csv(
-        source=ctx.require_input("table"),
-        out_dir=ctx.output_dir,
-        column=ctx.config["column"],
-        delimiter=ctx.config["delimiter"],
-        output_pattern=ctx.config["output_pattern"],
-        keep_key_column=ctx.config["keep_key_column"],
-    )
-    return result.summary()
+def compute(ctx: RunContext) -> dict[str, object]:
+    params = ctx.params("column", "delimiter", "output_pattern", "keep_key_column")
+    return split_csv(source=ctx.require_input("table"), out_dir=ctx.output_dir, **params).summary()
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_gear(compute))
+    raise SystemExit(run_tool(compute))

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from polygear.klms.testing import RUN_SH, KlmsApi, klms_api, minio_block, minio_client, run_sh, run_task, s3_server
+from polygear.testing.klms import RUN_SH, KlmsApi, klms_api, minio_block, minio_client, run_sh, run_task, s3_server
 
-PEX = "gears.csv-splitter.src.python.csv_splitter_app/bin.pex"
+PEX = "pex/csv-splitter.pex"
 GEAR_DIR = "gears/csv-splitter/src/docker"
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -41,13 +41,16 @@ def test_success_end_to_end(s3: str) -> None:
     assert api.auth_seen == [api.token]
     (posted,) = api.posted
     assert posted["status"] == "success"
-    assert posted["outputs"] == {
+    # One string per output name, as the STELAR API requires; the files are listed in the metrics.
+    assert posted["outputs"] == {"parts": "lake/split-ok/"}
+    assert posted["metrics"]["output_files"] == {
         "parts": [
             "lake/split-ok/visits_Boston.csv",
             "lake/split-ok/visits_Chicago.csv",
             "lake/split-ok/visits_San_Francisco.csv",
         ]
     }
+    assert api.refused == []
     assert posted["metrics"]["rows"] == 7 and posted["metrics"]["bytes_read"] == (DATA / "visits.csv").stat().st_size
     mc = minio_client(s3)
     body = mc.get_object("lake", "split-ok/visits_Chicago.csv")
@@ -90,7 +93,7 @@ def test_input_fetch_failures_exit_3(api: KlmsApi, reason: str) -> None:
 
 
 def test_connection_refused_exit_3() -> None:
-    from polygear.klms.testing import free_port
+    from polygear.testing.klms import free_port
 
     run = run_sh(RUN_SH, PEX, GEAR_DIR, ["t", f"http://127.0.0.1:{free_port()}", "task-1", "sig-1"])
     assert run.returncode == 3
@@ -134,14 +137,13 @@ def test_inside_the_image(s3: str) -> None:
     """The image's own entrypoint (/run.sh) with the KLMS arguments, as KLMS starts it."""
     import subprocess
 
-    from polygear.testing import build_image, container_engine
+    from polygear.testing.images import build_tool_image, container_engine
 
     engine = container_engine()
     if engine is None:
         pytest.skip("no container engine (docker daemon or podman) on this machine")
-    dockerfile = "gears/csv-splitter/src/docker/Dockerfile"
     tag = "polygear-test/csv-splitter-klms:under-test"
-    build_image(engine, dockerfile, [dockerfile, f"{GEAR_DIR}/manifest.json", PEX, RUN_SH], tag)
+    build_tool_image(engine, "csv-splitter", tag)
     with klms_api(KlmsApi(result=task(s3, "lake/split-image/"))) as api:
         # Host networking: the container reaches the loopback S3 and KLMS servers of this test.
         proc = subprocess.run(
@@ -154,7 +156,8 @@ def test_inside_the_image(s3: str) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (posted,) = api.posted
     assert posted["status"] == "success"
-    assert len(posted["outputs"]["parts"]) == 3
+    assert posted["outputs"] == {"parts": "lake/split-image/"}
+    assert len(posted["metrics"]["output_files"]["parts"]) == 3
     usage = subprocess.run(
         [engine, "run", "--rm", "--network=none", tag, "only-one-arg"], capture_output=True, text=True, check=False
     )

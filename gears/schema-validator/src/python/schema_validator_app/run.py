@@ -1,28 +1,20 @@
-"""schema-validator's platform entry point: maps manifest config and inputs onto main.validate_records."""
+"""schema-validator on every platform: maps its parameters and inputs onto main.validate_records."""
 
-from __future__ import annotations
-
-from typing import Any
-
-from polygear.engine import RunContext, run_gear
+from polygear.core.run import RunContext
+from polygear.entry import run_tool
 
 from schema_validator_app.main import summary, validate_records, write_report
 
 
-def compute(ctx: RunContext) -> dict[str, Any]:
-    records = ctx.require_input("records")
-    result = validate_records(
-        records_path=records,
-        schema_path=ctx.require_input("schema"),
-        data_format=ctx.config["format"],
-        max_errors=ctx.config["max_errors"],
-    )
+def compute(ctx: RunContext) -> dict[str, object]:
+    records, schema = ctx.require_input("records"), ctx.require_input("schema")
+    result = validate_records(records, schema, data_format=ctx.config["format"], max_errors=ctx.config["max_errors"])
     write_report(result, ctx.output_dir, stem=records.stem)
     short = summary(result)
-    # Invalid data is a result: recorded on the input file, and the job still succeeds.
-    ctx.metadata.update_input_file("records", info={"schema_validation": short}, tags=[f"schema-{result['status']}"])
+    # Invalid data is a result: recorded on the input file, and the run still succeeds.
+    ctx.annotations.input_file("records", info={"schema_validation": short}, tags=[f"schema-{result['status']}"])
     return short
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_gear(compute))
+    raise SystemExit(run_tool(compute))

@@ -1,4 +1,4 @@
-"""Unit tests for schema_validator_app.main against the small real files in test/data."""
+"""Unit tests for schema_validator_app (main, readers, schemas) against the small real files in test/data."""
 
 from __future__ import annotations
 
@@ -7,15 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from polygear.errors import InputError
-from schema_validator_app.main import (
-    coerce_cell,
-    iter_records,
-    json_pointer,
-    summary,
-    validate_records,
-    write_report,
-)
+from polygear.core.errors import InputError
+from schema_validator_app.main import summary, validate_records, write_report
+from schema_validator_app.readers import coerce_cell, iter_records
+from schema_validator_app.schemas import json_pointer
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 SCHEMA = DATA / "participant.schema.json"

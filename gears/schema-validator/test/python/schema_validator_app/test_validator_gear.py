@@ -6,17 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
-from polygear.testing import build_image, container_engine, find_built, run_image, run_pex
+from polygear.testing.flywheel import run_image, run_pex
+from polygear.testing.images import build_tool_image, container_engine, tool_pex
 
 MANIFEST = Path("gears/schema-validator/src/docker/manifest.json")
-DOCKERFILE = "gears/schema-validator/src/docker/Dockerfile"
-PEX = "gears.schema-validator.src.python.schema_validator_app/bin.pex"
+TOOL = "schema-validator"
 DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def test_invalid_records_are_a_result_with_metadata(tmp_path: Path) -> None:
     run = run_pex(
-        find_built(PEX),
+        tool_pex(TOOL),
         MANIFEST,
         tmp_path,
         [],
@@ -38,7 +38,7 @@ def test_invalid_records_are_a_result_with_metadata(tmp_path: Path) -> None:
 
 def test_valid_records(tmp_path: Path) -> None:
     run = run_pex(
-        find_built(PEX),
+        tool_pex(TOOL),
         MANIFEST,
         tmp_path,
         ["format=json"],
@@ -51,7 +51,7 @@ def test_valid_records(tmp_path: Path) -> None:
 
 def test_broken_schema_is_a_user_error_without_outputs(tmp_path: Path) -> None:
     run = run_pex(
-        find_built(PEX),
+        tool_pex(TOOL),
         MANIFEST,
         tmp_path,
         [],
@@ -67,7 +67,7 @@ def test_image(tmp_path: Path) -> None:
     if engine is None:
         pytest.skip("no container engine (docker daemon or podman) on this machine")
     tag = "polygear-test/schema-validator:under-test"
-    build_image(engine, DOCKERFILE, [DOCKERFILE, str(MANIFEST), PEX, "common/src/klms/run.sh"], tag)
+    build_tool_image(engine, "schema-validator", tag)
     run = run_image(
         engine,
         tag,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from polygear.klms.testing import KlmsApi, minio_block, minio_client, run_task, s3_server
+from polygear.testing.klms import KlmsApi, minio_block, minio_client, run_task, s3_server
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -27,12 +27,13 @@ def test_runs_as_klms_tool() -> None:
         }
         api = KlmsApi(result=doc)
         run = run_task(
-            api, "gears.schema-validator.src.python.schema_validator_app/bin.pex", "gears/schema-validator/src/docker"
+            api, "pex/schema-validator.pex", "gears/schema-validator/src/docker"
         )
         assert run.returncode == 0, run.stderr
         (posted,) = api.posted
         assert posted["status"] == "success"
         assert posted["outputs"] == {"report": "lake/reports/participants.json"}
+        assert api.refused == []
         assert posted["metrics"]["status"] == "invalid"
         report = json.loads(mc.get_object("lake", "reports/participants.json").read())
         assert report["violation_count"] == posted["metrics"]["violation_count"] > 0

@@ -1,9 +1,15 @@
-"""Just enough Dockerfile parsing to check what an image copies, without a Docker engine."""
+"""Just enough Dockerfile parsing to check what an image copies, without a Docker engine.
+
+A tool image copies its files either itself (COPY lines) or through its base image's ONBUILD
+triggers, which run in the tool's build with the tool's build args (TOOL=<name>); both count.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +45,24 @@ def instructions(text: str) -> list[tuple[int, str, str]]:
     return out
 
 
+_VAR = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+
+
+def substitute(text: str, args: Mapping[str, str]) -> str:
+    """`${NAME}`/`$NAME` replaced by build arg values (unknown names are left as written)."""
+    return _VAR.sub(lambda m: args.get(m.group(1) or m.group(2), m.group(0)), text)
+
+
+def onbuild_copies(base_text: str, args: Mapping[str, str]) -> list[Copy]:
+    """The COPY/ADD triggers a base image's ONBUILD lines run in a child built with `args`."""
+    triggers = [
+        f"{rest.partition(' ')[0]} {substitute(rest.partition(' ')[2], args)}"
+        for _, word, rest in instructions(base_text)
+        if word == "ONBUILD"
+    ]
+    return copies("\n".join(triggers))
+
+
 def copies(text: str) -> list[Copy]:
     """Every COPY/ADD without --from (copies from other stages are not from the build context)."""
     result = []
@@ -61,10 +85,13 @@ def copies(text: str) -> list[Copy]:
     return result
 
 
-def copies_to(text: str, source: str, dest: str) -> bool:
-    """Does some COPY put `source` (a context path) at `dest` (a file path, or into a dir)?"""
+def copies_to(
+    text: str, source: str, dest: str, base_text: str | None = None, build_args: Mapping[str, str] | None = None
+) -> bool:
+    """Does some COPY (or a base image's ONBUILD COPY) put `source` at `dest` (a file, or into a dir)?"""
     dest_dir, dest_name = str(Path(dest).parent), Path(dest).name
-    for c in copies(text):
+    found = copies(text) + (onbuild_copies(base_text, build_args or {}) if base_text else [])
+    for c in found:
         if source not in c.sources:
             continue
         if c.dest == dest:

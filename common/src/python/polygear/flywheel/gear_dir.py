@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from polygear.config import parse_cli_value, validate_config
-from polygear.errors import UserError
-from polygear.jsonfile import write_json_atomic
-from polygear.manifest import Manifest
+from polygear.core.bind import bind_parameters, parse_cli_value
+from polygear.core.errors import UserError
+from polygear.core.jsonfile import write_json_atomic
+from polygear.core.spec import ToolSpec
+from polygear.flywheel.manifest_schema import require_valid
 
 LOCAL_ID = "local"
 
@@ -34,15 +35,15 @@ def parse_assignments(items: Sequence[str], flag: str) -> dict[str, str]:
     return out
 
 
-def config_from_cli(manifest: Manifest, assignments: dict[str, str]) -> dict[str, Any]:
+def config_from_cli(spec: ToolSpec, assignments: dict[str, str]) -> dict[str, Any]:
     given: dict[str, Any] = {}
     for key, raw in assignments.items():
-        spec = manifest.config_spec.get(key)
-        if spec is None:
-            known = ", ".join(sorted(manifest.config_spec)) or "none"
+        directive = spec.parameters.get(key)
+        if directive is None:
+            known = ", ".join(sorted(spec.parameters)) or "none"
             raise UserError(f"config.{key}", f"unknown config key (the manifest declares: {known})")
-        given[key] = parse_cli_value(f"config.{key}", spec, raw)
-    return validate_config(manifest.config_spec, given)
+        given[key] = parse_cli_value(f"config.{key}", directive, raw)
+    return bind_parameters(spec.parameters, given)
 
 
 def build_gear_dir(
@@ -58,11 +59,11 @@ def build_gear_dir(
     `container_root` (e.g. "/flywheel/v0") writes input paths as the container will see them when
     `dest` is mounted there; otherwise paths point into `dest` on this machine.
     """
-    manifest = Manifest.load(manifest_path)
-    manifest.require_valid()
+    manifest = ToolSpec.load(manifest_path)
+    require_valid(manifest)
     config = config_from_cli(manifest, parse_assignments(config_args, "-c"))
     files = parse_assignments(input_args, "-i")
-    declared = manifest.file_inputs()
+    declared = manifest.file_inputs
     for name, path in files.items():
         if name not in declared:
             known = ", ".join(sorted(declared)) or "none"
@@ -72,7 +73,7 @@ def build_gear_dir(
     for name, spec in declared.items():
         if name not in files and not spec.get("optional"):
             raise UserError(f"inputs.{name}", f"required input file is missing (give -i {name}=PATH)")
-    if api_key is not None and not manifest.api_key_inputs():
+    if api_key is not None and not manifest.secret_inputs:
         raise UserError("--api-key", "this gear's manifest declares no api-key input")
 
     dest = Path(dest)
@@ -104,7 +105,7 @@ def build_gear_dir(
                 "tags": [],
             },
         }
-    for name in manifest.api_key_inputs():
+    for name in manifest.secret_inputs:
         if api_key:
             inputs[name] = {"base": "api-key", "key": api_key}
     write_json_atomic(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from polygear.errors import InputError
+from polygear.core.errors import InputError
 
 DELIMITERS = {"comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|"}
 

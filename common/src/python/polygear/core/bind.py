@@ -1,19 +1,24 @@
-"""Checking a gear's configuration against its manifest before any work is done.
+"""Binding what a platform hands a tool (parameters, input files) to typed, checked values.
 
 Flywheel validates config.json against the manifest when a job is created, but local runs, KLMS
-parameters and hand-edited config files do not pass through Flywheel, so the engine repeats the
-checks: unknown keys, missing required keys, types, enums, numeric ranges and string patterns.
-Every failure names the field (`config.delimiter: ...`).
+parameters and hand-edited config files do not pass through Flywheel, so every adapter binds
+through this one module before any work: unknown keys, missing required keys, types, enums,
+numeric ranges, string patterns, and input files that exist and are readable. Every failure names
+the field (`config.delimiter: ...`), with the same words on every platform.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from polygear.errors import UserError
+from polygear.core.errors import UserError
+from polygear.core.spec import ToolSpec
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -87,12 +92,12 @@ def _check_range(field: str, spec: dict[str, Any], value: float) -> None:
         raise UserError(field, f"expected a value {'<' if ex_hi else '<='} {hi}, found {value}")
 
 
-def defaults(config_spec: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def defaults(config_spec: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     return {k: v["default"] for k, v in config_spec.items() if "default" in v}
 
 
-def validate_config(
-    config_spec: dict[str, dict[str, Any]], given: dict[str, Any], where: str = "config"
+def bind_parameters(
+    config_spec: Mapping[str, dict[str, Any]], given: Mapping[str, Any], where: str = "config"
 ) -> dict[str, Any]:
     """Return the effective config (defaults filled in) or raise a `UserError` naming the field."""
     for key in given:
@@ -139,3 +144,30 @@ def parse_cli_value(field: str, spec: dict[str, Any], raw: str) -> Any:
     except json.JSONDecodeError:
         raise UserError(field, f"expected a JSON array, found {raw!r}") from None
     return value
+
+
+def bind_files(spec: ToolSpec, given: Mapping[str, str | Path | None], where: str = "inputs") -> dict[str, Path]:
+    """Input name -> readable file path; refuse unknown, missing or unreadable inputs.
+
+    `given` holds local paths (each adapter first turns its platform's input description into one);
+    secret inputs (api keys) may be listed too and are skipped here.
+    """
+    declared = spec.input_names
+    for name in given:
+        if name not in declared:
+            known = ", ".join(declared) or "none"
+            raise UserError(f"{where}.{name}", f"unknown input (the manifest declares: {known})")
+    paths: dict[str, Path] = {}
+    for name, directive in spec.file_inputs.items():
+        raw = given.get(name)
+        if raw is None or raw == "":
+            if directive.get("optional"):
+                continue
+            raise UserError(f"{where}.{name}", "required input file is missing")
+        path = Path(raw)
+        if not path.is_file():
+            raise UserError(f"{where}.{name}", f"input file {path} does not exist or is not a file")
+        if not os.access(path, os.R_OK):
+            raise UserError(f"{where}.{name}", f"input file {path} is not readable")
+        paths[name] = path
+    return paths

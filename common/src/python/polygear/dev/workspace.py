@@ -1,8 +1,9 @@
 """Where a gear's pieces live in this repository, read from the files themselves.
 
-The manifest is the source of truth for name and version; BUILD's docker_image carries the tags
-Pants builds. These helpers read both (BUILD with `ast`, never by executing it) so developer
-commands can check and change them together.
+The manifest is the source of truth for name and version; BUILD's gear image target carries the
+tags Pants builds. These helpers read both (BUILD with `ast`, never by executing it) so developer
+commands can check and change them together. Paths that Pants decides (the pex's place in dist/ and
+in an image's build context) come from `pex_output_path`, the same function the BUILD macro uses.
 """
 
 from __future__ import annotations
@@ -13,10 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from polygear.errors import UserError
-from polygear.manifest import Manifest
+from polygear.core.errors import UserError
+from polygear.core.spec import ToolSpec
 
 DEFAULT_REPOSITORY = "{name}"
+TARGET_FUNCTIONS = ("docker_image", "polygear_image")
+
+
+def pex_output_path(tool: str) -> str:
+    """`pex/<tool>.pex`: the one place a tool's pex lands in dist/ and in its image's build context.
+
+    Keep in sync with `build-support/macros.py` (a BUILD prelude cannot import this module).
+    """
+    return f"pex/{tool}.pex"
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -43,10 +53,10 @@ def read_docker_image(build_file: Path) -> DockerImageTarget:
         raise UserError(str(build_file), f"cannot read BUILD file: {exc}") from None
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "docker_image":
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in TARGET_FUNCTIONS:
             found.append(node)
     if len(found) != 1:
-        raise UserError(str(build_file), f"expected exactly one docker_image target, found {len(found)}")
+        raise UserError(str(build_file), f"expected exactly one polygear_image (or docker_image) target, found {len(found)}")
     call = found[0]
     kwargs: dict[str, ast.expr] = {k.arg: k.value for k in call.keywords if k.arg}
     name = _literal(kwargs.get("name"), build_file, "name") or build_file.parent.name
@@ -102,8 +112,8 @@ class Gear:
     def build_file(self) -> Path:
         return self.docker_dir / "BUILD"
 
-    def manifest(self) -> Manifest:
-        return Manifest.load(self.manifest_path)
+    def manifest(self) -> ToolSpec:
+        return ToolSpec.load(self.manifest_path)
 
     def image(self) -> DockerImageTarget:
         return read_docker_image(self.build_file)
@@ -117,9 +127,23 @@ class Gear:
     def pex_target(self) -> str:
         return f"{self.app_dir().relative_to(self.root).as_posix()}:bin"
 
+    @property
+    def pex_context_path(self) -> str:
+        """Where the pex sits in dist/ and in the image's build context (fixed by the gear macro)."""
+        return pex_output_path(self.name)
+
     def pex_path(self) -> Path:
-        rel = self.app_dir().relative_to(self.root).as_posix().replace("/", ".")
-        return self.root / "dist" / rel / "bin.pex"
+        return self.root / "dist" / self.pex_context_path
+
+    @property
+    def base_dockerfile(self) -> Path | None:
+        """The tool base every image builds FROM (its ONBUILD steps copy the manifest and pex)."""
+        path = self.root / "common" / "src" / "docker" / "Dockerfile"
+        return path if path.is_file() else None
+
+    @property
+    def lint_config(self) -> Path:
+        return self.docker_dir / "lint.toml"
 
     def image_refs(self) -> list[str]:
         target = self.image()

@@ -39,18 +39,51 @@ def s3_server() -> Iterator[str]:
         server.stop()
 
 
+def stelar_task_output_errors(doc: Any) -> dict[str, list[str]]:
+    """The STELAR data API's validation of a posted task output (marshmallow-style errors by field).
+
+    Written from the API's `Task_Output` schema, independently of polygear.klms.output, so that the
+    tests catch a document the real API would refuse: unknown top-level keys are refused, `status`
+    is a string or an int, `output`/`outputs` map strings to strings, `metrics` is an object.
+    """
+    if not isinstance(doc, dict):
+        return {"_schema": ["Invalid input type."]}
+    errors: dict[str, list[str]] = {}
+    for key in doc:
+        if key not in ("metrics", "status", "error", "message", "output", "outputs"):
+            errors[key] = ["Unknown field."]
+    status = doc.get("status")
+    if "status" in doc and (isinstance(status, bool) or not isinstance(status, (str, int))):
+        errors["status"] = ["Not a valid string or integer."]
+    for key in ("output", "outputs"):
+        if key in doc:
+            value = doc[key]
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+            ):
+                errors[key] = ["Not a valid mapping of string to string."]
+    if "metrics" in doc and not isinstance(doc["metrics"], dict):
+        errors["metrics"] = ["Not a valid mapping type."]
+    for key in ("message", "error"):
+        if key in doc and doc[key] is not None and not isinstance(doc[key], str):
+            errors[key] = ["Not a valid string."]
+    return errors
+
+
 @dataclass
 class KlmsApi:
     """State of the fake KLMS API: the task input it serves and the outputs it received."""
 
     task_id: str = "task-1"
     signature: str = "sig-1"
-    token: str = "token-1"
+    # The cluster hands run.sh the header value itself ("Bearer <token>"); it must be sent verbatim.
+    token: str = "Bearer token-1"
     result: Any = None
     input_status: int = 200
     input_body: str | None = None  # raw body override (invalid JSON, success false...)
     output_status: int = 200
     posted: list[Any] = field(default_factory=list)
+    refused: list[dict[str, list[str]]] = field(default_factory=list)  # schema errors of refused POSTs
     auth_seen: list[str | None] = field(default_factory=list)
     url: str = ""
 
@@ -86,7 +119,12 @@ def klms_api(api: KlmsApi) -> Iterator[KlmsApi]:
             if self.path != f"/api/v2/task/{api.task_id}/{api.signature}/output":
                 return self._send(404, json.dumps({"success": False, "message": "no such task"}))
             length = int(self.headers.get("Content-Length") or 0)
-            api.posted.append(json.loads(self.rfile.read(length) or b"null"))
+            doc = json.loads(self.rfile.read(length) or b"null")
+            api.posted.append(doc)
+            refused = stelar_task_output_errors(doc)
+            if refused:  # what the real API answers to a document its schema refuses
+                api.refused.append(refused)
+                return self._send(422, json.dumps({"success": False, "error": {"json": refused}}))
             ok = 200 <= api.output_status < 300
             self._send(api.output_status, json.dumps({"success": ok}))
 

@@ -4,6 +4,7 @@ run      run a gear locally the way Flywheel would (pex on this machine, or its 
 bump     change a gear's version everywhere it lives (manifest, image reference, BUILD tags)
 upload   upload a gear to Flywheel with `fw-beta gear upload`, after lint and release checks
 release-check  check a release tag `gears/<name>/v<version>` against the gear's manifest
+lint-rules     list the descriptor lint's rules (id, severity, name, what it checks)
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from polygear.containers import container_engine
-from polygear.devtools.workspace import Gear, find_gear, replace_tags_in_build
-from polygear.errors import UserError
-from polygear.gear_dir import build_gear_dir
-from polygear.jsonfile import write_json_atomic
-from polygear.lint import lint_gear
+from polygear.dev.containers import container_engine
+from polygear.dev.workspace import Gear, find_gear, replace_tags_in_build
+from polygear.core.errors import UserError
+from polygear.flywheel.gear_dir import build_gear_dir
+from polygear.core.jsonfile import write_json_atomic, write_text_atomic
+from polygear.core.lint import Finding, ToolFacts, lint_tool
+from polygear.lint import rules_table
 
 VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.-]+)?$")
 TAG_RE = re.compile(r"^(?:refs/tags/)?gears/(?P<name>[a-z0-9-]+)/v(?P<version>.+)$")
@@ -117,9 +119,9 @@ def cmd_bump(args: argparse.Namespace) -> int:
     changelog = _changelog_text(gear.dir / "CHANGELOG.md", new)
     # All new contents are computed; now write each file atomically.
     write_json_atomic(gear.manifest_path, data)
-    _write_text_atomic(target.build_file, build_text)
+    write_text_atomic(target.build_file, build_text)
     if changelog is not None:
-        _write_text_atomic(gear.dir / "CHANGELOG.md", changelog)
+        write_text_atomic(gear.dir / "CHANGELOG.md", changelog)
     findings = _lint(gear)
     for f in findings:
         print(f, file=sys.stderr)
@@ -131,27 +133,27 @@ def cmd_bump(args: argparse.Namespace) -> int:
     return 1 if findings else 0
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _lint(gear: Gear) -> list[object]:
+def _lint(gear: Gear) -> list[Finding]:
+    """The same rules as `./pants lint`, with the facts Pants would compute read from the files."""
     target = gear.image()
-    pex_rel = gear.app_dir().relative_to(gear.root).as_posix().replace("/", ".") + "/bin.pex"
-    manifest_rel = gear.manifest_path.relative_to(gear.root).as_posix()
-    return list(
-        lint_gear(
-            gear.manifest_path,
-            gear.docker_dir / "Dockerfile",
-            target.name,
-            gear.image_refs(),
-            [pex_rel],
-            manifest_context_path=manifest_rel,
-            build_file=str(target.build_file.relative_to(gear.root)),
-        )
+    facts = ToolFacts(
+        manifest=gear.manifest_path,
+        target_name=target.name,
+        image_refs=tuple(gear.image_refs()),
+        pex_paths=(gear.pex_context_path,),
+        dockerfile=gear.docker_dir / "Dockerfile",
+        manifest_context_path=gear.manifest_path.relative_to(gear.root).as_posix(),
+        build_file=str(target.build_file.relative_to(gear.root)),
+        lint_config=gear.lint_config,
+        base_dockerfile=gear.base_dockerfile,
+        build_args=(("TOOL", gear.name),),
     )
+    return [f for f in lint_tool(facts) if f.severity == "error"]
+
+
+def cmd_lint_rules(args: argparse.Namespace) -> int:
+    print(rules_table())
+    return 0
 
 
 def release_tag(gear: Gear) -> str:
@@ -242,6 +244,8 @@ def parser() -> argparse.ArgumentParser:
     t = sub.add_parser("release-check", help="check a release tag against the manifest version")
     t.add_argument("tag", help="gears/<name>/v<version> (refs/tags/ prefix allowed)")
     t.set_defaults(func=cmd_release_check)
+    lr = sub.add_parser("lint-rules", help="list the descriptor lint's rules")
+    lr.set_defaults(func=cmd_lint_rules)
     return p
 
 

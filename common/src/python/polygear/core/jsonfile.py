@@ -1,4 +1,4 @@
-"""Reading and writing JSON files with errors that name the file and the place in it."""
+"""Reading JSON files with errors that name the file and the place in it; writing files atomically."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from polygear.errors import UserError
+from polygear.core.errors import UserError
 
 
 def read_json_object(path: Path, what: str = "JSON file") -> dict[str, Any]:
@@ -28,15 +28,34 @@ def read_json_object(path: Path, what: str = "JSON file") -> dict[str, Any]:
     return value
 
 
-def write_json_atomic(path: Path, value: Any, indent: int | None = 2) -> None:
-    """Write JSON to a temporary sibling and rename it, so readers never see half a file."""
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary sibling and rename it, so readers never see half a file.
+
+    The file gets the mode an ordinary `open()` would give it (0666 minus the umask), not
+    mkstemp's private 0600: outputs and reports are meant to be read by others.
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(value, fh, indent=indent, sort_keys=False)
-            fh.write("\n")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_json_atomic(path: Path, value: Any, indent: int | None = 2) -> None:
+    """Write JSON atomically (see `write_bytes_atomic`)."""
+    write_text_atomic(path, json.dumps(value, indent=indent, sort_keys=False) + "\n")

@@ -8,16 +8,14 @@ the real artifact. Container tests skip, with the reason, when no engine or imag
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from polygear.containers import container_engine
-from polygear.gear_dir import build_gear_dir
+from polygear.flywheel.gear_dir import build_gear_dir
 
-__all__ = ["GearRun", "build_image", "container_engine", "find_built", "run_image", "run_pex"]
+__all__ = ["GearRun", "run_image", "run_pex"]
 
 
 @dataclass
@@ -33,14 +31,6 @@ class GearRun:
 
     def outputs(self) -> list[str]:
         return sorted(p.relative_to(self.output_dir).as_posix() for p in self.output_dir.rglob("*") if p.is_file())
-
-
-def find_built(relpath: str) -> Path:
-    """A packaged artifact placed in the test sandbox by `runtime_package_dependencies`."""
-    path = Path(relpath)
-    if not path.is_file():
-        raise FileNotFoundError(f"{relpath} is not in the sandbox: add it to runtime_package_dependencies")
-    return path
 
 
 def run_pex(
@@ -77,25 +67,3 @@ def run_image(
             cmd += ["-v", f"{gear_dir / sub}:/flywheel/v0/{sub}:{mode}"]
     proc = subprocess.run([*cmd, image], capture_output=True, text=True, timeout=timeout, check=False)
     return GearRun(proc.returncode, proc.stdout, proc.stderr, gear_dir)
-
-
-def build_image(engine: str, dockerfile: str, context_files: Sequence[str], tag: str, timeout: float = 900) -> None:
-    """Build an image from files laid out as in Pants' build context (paths from the repo root).
-
-    Tests build the gear's real Dockerfile from the very pex and manifest in their sandbox, so the
-    image under test always matches the code under test (a stale `pants package` image cannot).
-    """
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="polygear-image-ctx-") as ctx:
-        for rel in context_files:
-            dest = Path(ctx) / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(rel, dest)
-        base = os.environ.get("BASE_IMAGE")
-        cmd = [engine, "build", "-q", "-f", str(Path(ctx) / dockerfile), "-t", tag]
-        if base:
-            cmd += ["--build-arg", f"BASE_IMAGE={base}"]
-        proc = subprocess.run([*cmd, ctx], capture_output=True, text=True, timeout=timeout, check=False)
-        if proc.returncode != 0:
-            raise RuntimeError(f"{engine} build failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")

@@ -1,1 +1,0 @@
-"""Developer commands (`./pants gear ...`): local runs, version bumps and uploads of gears."""

@@ -1,0 +1,85 @@
+"""`run_tool(compute)`: the one entry point of every tool's pex; picks the platform adapter from argv.
+
+    /bin/run                              Flywheel: the job in /flywheel/v0 (or $POLYGEAR_GEAR_DIR)
+    /bin/run --gear-dir DIR               Flywheel layout in DIR (local runs)
+    /bin/run --klms IN.json OUT.json      STELAR KLMS: task JSON in, MinIO staging, output JSON out
+    /bin/run klms-fetch|klms-post ...     the KLMS task API calls run.sh makes (no curl/jq in images)
+
+Adapters are imported only when chosen, so a Flywheel run never loads the MinIO client and the
+platforms stay independent of each other; each of them imports only `polygear.core`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from polygear.core.errors import UserError
+from polygear.core.run import EXIT_CRASH, EXIT_OK, EXIT_USER_ERROR, Compute
+
+log = logging.getLogger("polygear.entry")
+
+DEFAULT_GEAR_DIR = "/flywheel/v0"
+KLMS_API_COMMANDS = ("klms-fetch", "klms-post")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run",
+        description="Run this tool. With no arguments it follows the Flywheel contract in /flywheel/v0.",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--gear-dir",
+        type=Path,
+        help="a folder laid out like /flywheel/v0 (manifest.json, config.json, input/, output/) for local runs",
+    )
+    mode.add_argument(
+        "--klms",
+        nargs=2,
+        metavar=("INPUT_JSON", "OUTPUT_JSON"),
+        help="STELAR KLMS mode: read the task's input JSON, stage MinIO objects, write the output JSON",
+    )
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        help="manifest for --klms mode (default: /flywheel/v0/manifest.json)",
+    )
+    return parser
+
+
+def _gear_dir(given: Path | None) -> Path:
+    return Path(given or os.environ.get("POLYGEAR_GEAR_DIR", DEFAULT_GEAR_DIR))
+
+
+def run_tool(compute: Compute, argv: Sequence[str] | None = None) -> int:
+    """Entry point used by every tool's run.py; returns the process exit code."""
+    arglist = list(sys.argv[1:] if argv is None else argv)
+    if arglist and arglist[0] in KLMS_API_COMMANDS:
+        from polygear.klms.cli import api_command
+
+        return api_command(arglist)
+    args = _parser().parse_args(arglist)
+    if args.klms:
+        from polygear.klms.adapter import run_klms
+
+        manifest_path = args.manifest or _gear_dir(None) / "manifest.json"
+        return run_klms(compute, manifest_path, Path(args.klms[0]), Path(args.klms[1]))
+    from polygear.flywheel.adapter import run_flywheel
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(message)s")
+    try:
+        run_flywheel(compute, _gear_dir(args.gear_dir).resolve())
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return EXIT_USER_ERROR
+    except Exception:
+        log.exception("unexpected error (a bug in this tool or in polygear)")
+        print("error: unexpected failure; the traceback is in the log above", file=sys.stderr, flush=True)
+        return EXIT_CRASH
+    return EXIT_OK
