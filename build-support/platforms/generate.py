@@ -21,7 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-PEX_CLI = ROOT / ".polygear" / "pex-cli" / "pex-v2.1.137"
+PEX_CLI = next(iter(sorted((ROOT / ".polygear" / "pex-cli").glob("pex-v*"))), ROOT / ".polygear/pex-cli/pex-v?")
 
 
 def inspect(image: str) -> dict:

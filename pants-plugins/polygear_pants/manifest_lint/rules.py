@@ -120,10 +120,8 @@ async def gear_facts(request: GearFactsRequest, docker: DockerOptions) -> _GearF
     if not manifests:
         return _GearFacts(None, ())
     bases = [d.address for d in deps if d.has_field(DockerImageSourceField)]
-    manifest_sources, base_infos = await MultiGet(
-        Get(SourceFiles, SourceFilesRequest([m[FileSourceField] for m in manifests])),
-        MultiGet(Get(DockerfileInfo, DockerfileInfoRequest(b)) for b in bases),
-    )
+    manifest_sources = await Get(SourceFiles, SourceFilesRequest([m[FileSourceField] for m in manifests]))
+    base_infos = await MultiGet(Get(DockerfileInfo, DockerfileInfoRequest(b)) for b in bases)
     field_set = DockerPackageFieldSet.create(target)
     build_file = os.path.join(address.spec_path, "BUILD")
     try:

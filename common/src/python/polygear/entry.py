@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _gear_dir(given: Path | None) -> Path:
-    return Path(given or os.environ.get("POLYGEAR_GEAR_DIR", DEFAULT_GEAR_DIR))
+    return given if given is not None else Path(os.environ.get("POLYGEAR_GEAR_DIR", DEFAULT_GEAR_DIR))
 
 
 def run_tool(compute: Compute, argv: Sequence[str] | None = None) -> int:

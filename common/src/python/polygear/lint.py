@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import polygear.core.lint_rules  # noqa: F401  (registers the PG rules)
+import polygear.core.lint_rules  # (registers the PG rules)
 import polygear.flywheel.lint_rules  # noqa: F401  (registers the FW rules)
 from polygear.core.lint import REGISTRY, Finding, ToolFacts, lint_tool
 

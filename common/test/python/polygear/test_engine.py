@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from polygear.core.errors import InputError
 from polygear.core.run import RunContext
 from polygear.entry import run_tool
-from polygear.core.errors import InputError
 from polygear.flywheel.gear_dir import build_gear_dir
 
 MANIFEST = Path(__file__).resolve().parents[2] / "data" / "lint" / "manifest.json"

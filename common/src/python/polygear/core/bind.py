@@ -58,23 +58,31 @@ def check_value(field: str, spec: dict[str, Any], value: Any) -> Any:
         raise UserError(field, f"expected one of {allowed}, found {json.dumps(value)}")
     if expected in ("integer", "number"):
         _check_range(field, spec, value)
-    if expected == "string":
-        if "minLength" in spec and len(value) < spec["minLength"]:
-            raise UserError(field, f"expected at least {spec['minLength']} characters, found {len(value)}")
-        if "maxLength" in spec and len(value) > spec["maxLength"]:
-            raise UserError(field, f"expected at most {spec['maxLength']} characters, found {len(value)}")
-        if "pattern" in spec and re.search(spec["pattern"], value) is None:
-            raise UserError(field, f"expected a string matching {spec['pattern']!r}, found {json.dumps(value)}")
-    if expected == "array":
-        for key, bound, op in (
-            ("minItems", spec.get("minItems"), "at least"),
-            ("maxItems", spec.get("maxItems"), "at most"),
-        ):
-            if bound is not None and (len(value) < bound if key == "minItems" else len(value) > bound):
-                raise UserError(field, f"expected {op} {bound} items, found {len(value)}")
-        item_spec = spec.get("items")
-        if isinstance(item_spec, dict):
-            value = [check_value(f"{field}[{i}]", item_spec, v) for i, v in enumerate(value)]
+    elif expected == "string":
+        _check_string(field, spec, value)
+    elif expected == "array":
+        value = _check_array(field, spec, value)
+    return value
+
+
+def _check_string(field: str, spec: dict[str, Any], value: str) -> None:
+    if "minLength" in spec and len(value) < spec["minLength"]:
+        raise UserError(field, f"expected at least {spec['minLength']} characters, found {len(value)}")
+    if "maxLength" in spec and len(value) > spec["maxLength"]:
+        raise UserError(field, f"expected at most {spec['maxLength']} characters, found {len(value)}")
+    if "pattern" in spec and re.search(spec["pattern"], value) is None:
+        raise UserError(field, f"expected a string matching {spec['pattern']!r}, found {json.dumps(value)}")
+
+
+def _check_array(field: str, spec: dict[str, Any], value: list[Any]) -> list[Any]:
+    low, high = spec.get("minItems"), spec.get("maxItems")
+    if low is not None and len(value) < low:
+        raise UserError(field, f"expected at least {low} items, found {len(value)}")
+    if high is not None and len(value) > high:
+        raise UserError(field, f"expected at most {high} items, found {len(value)}")
+    item_spec = spec.get("items")
+    if isinstance(item_spec, dict):
+        return [check_value(f"{field}[{i}]", item_spec, v) for i, v in enumerate(value)]
     return value
 
 

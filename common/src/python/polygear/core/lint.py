@@ -147,12 +147,16 @@ def read_disabled(path: Path | None) -> tuple[dict[str, str], list[Problem]]:
     disabled: dict[str, str] = {}
     table = data.get("disable", {})
     if not isinstance(table, dict):
-        return {}, [*problems, Problem(where, "disable", "a table of RULE_ID = \"reason\"", show(table))]
+        return {}, [*problems, Problem(where, "disable", 'a table of RULE_ID = "reason"', show(table))]
     for rule_id, reason in table.items():
         if rule_id not in REGISTRY:
-            problems.append(Problem(where, f"disable.{rule_id}", f"a rule id ({', '.join(sorted(REGISTRY))})", show(rule_id)))
+            problems.append(
+                Problem(where, f"disable.{rule_id}", f"a rule id ({', '.join(sorted(REGISTRY))})", show(rule_id))
+            )
         elif not isinstance(reason, str) or not reason.strip():
-            problems.append(Problem(where, f"disable.{rule_id}", "a non-empty reason for turning the rule off", show(reason)))
+            problems.append(
+                Problem(where, f"disable.{rule_id}", "a non-empty reason for turning the rule off", show(reason))
+            )
         else:
             disabled[rule_id] = reason
     return disabled, problems
@@ -169,7 +173,10 @@ def lint_tool(facts: ToolFacts, rules: Iterable[Rule] | None = None) -> list[Fin
     try:
         spec = ToolSpec.load(facts.manifest)
     except UserError as exc:
-        return [*findings, Finding("PG001", "error", Problem(exc.where, "(file)", "a readable JSON object", exc.message))]
+        return [
+            *findings,
+            Finding("PG001", "error", Problem(exc.where, "(file)", "a readable JSON object", exc.message)),
+        ]
     for r in chosen:
         if r.id in disabled:
             continue

@@ -85,7 +85,10 @@ def defaults_fit(facts: ToolFacts, spec: ToolSpec) -> Iterator[Problem]:
         except UserError as exc:
             expected, _, found = exc.message.removeprefix("expected ").partition(", found ")
             yield Problem(
-                str(facts.manifest), f"config.{key}.default", expected or exc.message, found or show(directive["default"])
+                str(facts.manifest),
+                f"config.{key}.default",
+                expected or exc.message,
+                found or show(directive["default"]),
             )
 
 
@@ -105,9 +108,7 @@ def image_copies_pex(facts: ToolFacts, spec: ToolSpec) -> Iterator[Problem]:
             facts.build_file, "dependencies", "this gear's pex_binary among the docker_image dependencies", "none"
         )
     elif not any(facts.copies_to(p, TOOL_COMMAND) for p in facts.pex_paths):
-        yield Problem(
-            str(facts.dockerfile), "COPY", f"COPY {facts.pex_paths[0]} {TOOL_COMMAND}", "no such instruction"
-        )
+        yield Problem(str(facts.dockerfile), "COPY", f"COPY {facts.pex_paths[0]} {TOOL_COMMAND}", "no such instruction")
 
 
 @rule("PG009", "output-groups", "custom.polygear.outputs declares each output group with a glob and a description")
@@ -115,7 +116,9 @@ def output_groups(facts: ToolFacts, spec: ToolSpec) -> Iterator[Problem]:
     custom = spec.data.get("custom")
     raw = (custom.get("polygear") or {}).get("outputs") if isinstance(custom, dict) else None
     if not isinstance(raw, dict) or not raw:
-        yield Problem(str(facts.manifest), "custom.polygear.outputs", "an object {name: {glob, description}}", show(raw))
+        yield Problem(
+            str(facts.manifest), "custom.polygear.outputs", "an object {name: {glob, description}}", show(raw)
+        )
         return
     for name, group in raw.items():
         field = f"custom.polygear.outputs.{name}"
@@ -126,7 +129,9 @@ def output_groups(facts: ToolFacts, spec: ToolSpec) -> Iterator[Problem]:
         if not isinstance(glob, str) or not glob or glob.startswith(("/", "..")) or "/../" in glob:
             yield Problem(str(facts.manifest), f"{field}.glob", "a glob relative to the output folder", show(glob))
         if not isinstance(group.get("description"), str) or not group["description"].strip():
-            yield Problem(str(facts.manifest), f"{field}.description", "a non-empty description", show(group.get("description")))
+            yield Problem(
+                str(facts.manifest), f"{field}.description", "a non-empty description", show(group.get("description"))
+            )
 
 
 @rule("PG010", "resources", "custom.polygear.resources, when given, has positive integer minimums <= maximums")
@@ -135,7 +140,12 @@ def resources(facts: ToolFacts, spec: ToolSpec) -> Iterator[Problem]:
         res = spec.resources
     except UserError as exc:
         where, _, field = exc.where.rpartition(":")
-        yield Problem(where, field, exc.message.removeprefix("expected ").partition(", found ")[0], exc.message.partition(", found ")[2])
+        yield Problem(
+            where,
+            field,
+            exc.message.removeprefix("expected ").partition(", found ")[0],
+            exc.message.partition(", found ")[2],
+        )
         return
     for low, high in (("cores_min", "cores_max"), ("ram_min_mb", "ram_max_mb")):
         if getattr(res, low) > getattr(res, high):
@@ -145,4 +155,3 @@ def resources(facts: ToolFacts, spec: ToolSpec) -> Iterator[Problem]:
                 f"at most {high} ({getattr(res, high)})",
                 str(getattr(res, low)),
             )
-

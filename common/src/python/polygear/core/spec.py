@@ -147,6 +147,8 @@ class ToolSpec:
         for key in ("cores_min", "cores_max", "ram_min_mb", "ram_max_mb"):
             value = raw.get(key, getattr(defaults, key))
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise UserError(f"{self.path}:custom.polygear.resources.{key}", f"expected a positive integer, found {value!r}")
+                raise UserError(
+                    f"{self.path}:custom.polygear.resources.{key}", f"expected a positive integer, found {value!r}"
+                )
             values[key] = value
         return Resources(**values)

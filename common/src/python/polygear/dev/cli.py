@@ -20,12 +20,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from polygear.dev.containers import container_engine
-from polygear.dev.workspace import Gear, find_gear, replace_tags_in_build
 from polygear.core.errors import UserError
-from polygear.flywheel.gear_dir import build_gear_dir
 from polygear.core.jsonfile import write_json_atomic, write_text_atomic
 from polygear.core.lint import Finding, ToolFacts, lint_tool
+from polygear.dev.containers import container_engine
+from polygear.dev.workspace import Gear, find_gear, replace_tags_in_build
+from polygear.flywheel.gear_dir import build_gear_dir
 from polygear.lint import rules_table
 
 VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.-]+)?$")

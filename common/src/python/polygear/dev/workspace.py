@@ -56,7 +56,9 @@ def read_docker_image(build_file: Path) -> DockerImageTarget:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in TARGET_FUNCTIONS:
             found.append(node)
     if len(found) != 1:
-        raise UserError(str(build_file), f"expected exactly one polygear_image (or docker_image) target, found {len(found)}")
+        raise UserError(
+            str(build_file), f"expected exactly one polygear_image (or docker_image) target, found {len(found)}"
+        )
     call = found[0]
     kwargs: dict[str, ast.expr] = {k.arg: k.value for k in call.keywords if k.arg}
     name = _literal(kwargs.get("name"), build_file, "name") or build_file.parent.name

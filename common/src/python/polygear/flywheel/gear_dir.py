@@ -46,6 +46,21 @@ def config_from_cli(spec: ToolSpec, assignments: dict[str, str]) -> dict[str, An
     return bind_parameters(spec.parameters, given)
 
 
+def _input_files(manifest: ToolSpec, files: dict[str, str]) -> dict[str, str]:
+    """`-i name=path` checked against the manifest's file inputs, before anything is written."""
+    declared = manifest.file_inputs
+    for name, path in files.items():
+        if name not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise UserError(f"inputs.{name}", f"unknown input (the manifest declares file inputs: {known})")
+        if not Path(path).is_file():
+            raise UserError(f"inputs.{name}", f"input file {path} does not exist or is not a file")
+    for name, spec in declared.items():
+        if name not in files and not spec.get("optional"):
+            raise UserError(f"inputs.{name}", f"required input file is missing (give -i {name}=PATH)")
+    return files
+
+
 def build_gear_dir(
     manifest_path: Path,
     dest: Path,
@@ -62,17 +77,7 @@ def build_gear_dir(
     manifest = ToolSpec.load(manifest_path)
     require_valid(manifest)
     config = config_from_cli(manifest, parse_assignments(config_args, "-c"))
-    files = parse_assignments(input_args, "-i")
-    declared = manifest.file_inputs
-    for name, path in files.items():
-        if name not in declared:
-            known = ", ".join(sorted(declared)) or "none"
-            raise UserError(f"inputs.{name}", f"unknown input (the manifest declares file inputs: {known})")
-        if not Path(path).is_file():
-            raise UserError(f"inputs.{name}", f"input file {path} does not exist or is not a file")
-    for name, spec in declared.items():
-        if name not in files and not spec.get("optional"):
-            raise UserError(f"inputs.{name}", f"required input file is missing (give -i {name}=PATH)")
+    files = _input_files(manifest, parse_assignments(input_args, "-i"))
     if api_key is not None and not manifest.secret_inputs:
         raise UserError("--api-key", "this gear's manifest declares no api-key input")
 

@@ -59,8 +59,7 @@ def errors(doc: Mapping[str, Any]) -> list[str]:
         return [f"(document): not strict JSON: {exc}"]
     validator = jsonschema.Draft7Validator(engine_metadata_schema())
     return [
-        f"{'.'.join(str(p) for p in e.absolute_path) or '(top level)'}: {e.message}"
-        for e in validator.iter_errors(doc)
+        f"{'.'.join(str(p) for p in e.absolute_path) or '(top level)'}: {e.message}" for e in validator.iter_errors(doc)
     ]
 
 

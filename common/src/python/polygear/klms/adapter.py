@@ -10,6 +10,7 @@ missing, 500 the tool failed — and on failure no output object is left in MinI
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import tempfile
@@ -17,6 +18,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from minio import Minio
 
 from polygear.core import redact
 from polygear.core.bind import bind_files, bind_parameters
@@ -30,19 +33,21 @@ from polygear.klms.task import KlmsTask, ObjectPath
 
 log = logging.getLogger("polygear.klms")
 
+
 class OutputExists(Exception):
     pass
 
 
-def plan_uploads(
-    outputs: Mapping[str, str], globs: Mapping[str, str], out_dir: Path
-) -> dict[str, tuple[str, list[tuple[Path, ObjectPath]]]]:
+Plan = dict[str, tuple[str, list[tuple[Path, ObjectPath]]]]
+
+
+def plan_uploads(outputs: Mapping[str, str], globs: Mapping[str, str], out_dir: Path) -> Plan:
     """name -> (the string posted for it, where each produced file goes).
 
     A target ending in '/' (or matched by several files) is a prefix and is posted as `prefix/`;
     a single file to a target without '/' goes to exactly that key, which is posted.
     """
-    plan: dict[str, tuple[str, list[tuple[Path, ObjectPath]]]] = {}
+    plan: Plan = {}
     for name, target in outputs.items():
         files = sorted(p for p in out_dir.glob(globs[name]) if p.is_file() and not p.name.startswith("."))
         if len(files) == 1 and not target.endswith("/"):
@@ -55,6 +60,58 @@ def plan_uploads(
     return plan
 
 
+def _check_outputs(spec: ToolSpec, task: KlmsTask) -> dict[str, str]:
+    """name -> glob for every requested output; an output the tool does not declare is a 400."""
+    globs = {name: group.glob for name, group in spec.outputs.items()}
+    for name in task.outputs:
+        if name not in globs:
+            known = ", ".join(sorted(globs)) or "none"
+            raise UserError(
+                f"outputs.{name}", f"unknown output (the manifest's custom.polygear.outputs declares: {known})"
+            )
+    return globs
+
+
+def _plan_downloads(spec: ToolSpec, task: KlmsTask, work: Path) -> list[tuple[str, ObjectPath, Path]]:
+    """(input name, object, local path) for every input; unknown inputs and lists are a 400."""
+    declared = spec.file_inputs
+    planned: list[tuple[str, ObjectPath, Path]] = []
+    for name, paths in task.inputs.items():
+        if name not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise UserError(f"inputs.{name}", f"unknown input (the manifest declares: {known})")
+        if len(paths) != 1:
+            raise UserError(f"inputs.{name}", f"expected exactly one object for this input, found {len(paths)}")
+        planned.append((name, paths[0], work / "input" / name / (Path(paths[0].key).name or "object")))
+    return planned
+
+
+def _upload(mc: Minio | None, plan: Plan, overwrite: bool) -> int:
+    """Upload every planned file, all or nothing; returns the bytes written."""
+    targets = [obj for _, items in plan.values() for _, obj in items]
+    if mc is None:
+        if targets:
+            raise UserError("minio", "expected MinIO settings to upload outputs")
+        return 0
+    if not overwrite:
+        existing = [str(t) for t in targets if storage.exists(mc, t)]
+        if existing:
+            raise OutputExists(
+                f"output object(s) already exist: {', '.join(existing[:5])}; set \"overwrite\": true to replace them"
+            )
+    uploaded: list[ObjectPath] = []
+    written = 0
+    try:
+        for _, items in plan.values():
+            for src, obj in items:
+                written += storage.upload(mc, src, obj)
+                uploaded.append(obj)
+    except BaseException:
+        storage.remove(mc, uploaded)
+        raise
+    return written
+
+
 def run_task(
     compute: Compute, manifest_path: Path, doc: dict[str, Any], work: Path
 ) -> tuple[dict[str, str], dict[str, Any]]:
@@ -63,58 +120,23 @@ def run_task(
     task = KlmsTask.parse(doc)
     redact.install(task.secret_values())
     config = bind_parameters(spec.parameters, task.parameters, where="parameters")
-    globs = {name: group.glob for name, group in spec.outputs.items()}
-    for name in task.outputs:
-        if name not in globs:
-            known = ", ".join(sorted(globs)) or "none"
-            raise UserError(
-                f"outputs.{name}", f"unknown output (the manifest's custom.polygear.outputs declares: {known})"
-            )
-    declared = spec.file_inputs
-    staged: list[tuple[ObjectPath, Path]] = []
-    given: dict[str, Any] = {}
-    for name, paths in task.inputs.items():
-        if name not in declared:
-            known = ", ".join(sorted(declared)) or "none"
-            raise UserError(f"inputs.{name}", f"unknown input (the manifest declares: {known})")
-        if len(paths) != 1:
-            raise UserError(f"inputs.{name}", f"expected exactly one object for this input, found {len(paths)}")
-        dest = work / "input" / name / (Path(paths[0].key).name or "object")
-        staged.append((paths[0], dest))
-        given[name] = str(dest)
+    globs = _check_outputs(spec, task)
+    downloads = _plan_downloads(spec, task, work)
     mc = storage.client(task.minio) if task.minio else None
     transfer = storage.Transfer()
-    if mc is not None and staged:
+    if mc is not None and downloads:
         started = time.perf_counter()
-        transfer.bytes_read = storage.download_all(mc, staged)
+        transfer.bytes_read = storage.download_all(mc, [(obj, dest) for _, obj, dest in downloads])
         log.info(
             "staged %d input object(s), %d bytes, in %.1f s",
-            len(staged),
+            len(downloads),
             transfer.bytes_read,
             time.perf_counter() - started,
         )
-    inputs = bind_files(spec, given)
+    inputs = bind_files(spec, {name: str(dest) for name, _, dest in downloads})
     result = execute(compute, spec, config, inputs, work / "output", work / "work")
     plan = plan_uploads(task.outputs, globs, work / "output")
-    targets = [obj for _, items in plan.values() for _, obj in items]
-    if mc is not None and not task.overwrite:
-        existing = [str(t) for t in targets if storage.exists(mc, t)]
-        if existing:
-            raise OutputExists(
-                f"output object(s) already exist: {', '.join(existing[:5])}; set \"overwrite\": true to replace them"
-            )
-    uploaded: list[ObjectPath] = []
-    try:
-        for _, items in plan.values():
-            for src, obj in items:
-                if mc is None:
-                    raise UserError("minio", "expected MinIO settings to upload outputs")
-                transfer.bytes_written += storage.upload(mc, src, obj)
-                uploaded.append(obj)
-    except BaseException:
-        if mc is not None:
-            storage.remove(mc, uploaded)
-        raise
+    transfer.bytes_written = _upload(mc, plan, task.overwrite)
     outputs = {name: posted for name, (posted, _) in plan.items()}
     summary = dict(result.summary)
     summary["output_files"] = {name: [str(obj) for _, obj in items] for name, (_, items) in plan.items()}
@@ -133,10 +155,8 @@ def run_klms(compute: Compute, manifest_path: Path, input_json: Path, output_jso
     secrets: list[str] = []
     try:
         doc = read_json_object(input_json, "KLMS task input")
-        try:
+        with contextlib.suppress(UserError):  # reported below, when the task is read for the run
             secrets = KlmsTask.parse(doc).secret_values()
-        except UserError:
-            pass
         with tempfile.TemporaryDirectory(prefix="polygear-klms-") as tmp:
             outputs, summary = run_task(compute, manifest_path, doc, Path(tmp))
         result.update(message="Tool executed successfully", outputs=outputs, status="success")

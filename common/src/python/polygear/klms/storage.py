@@ -10,6 +10,7 @@ Uploads use MinIO's multipart upload with a fixed part size and two parts in fli
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -106,7 +107,5 @@ def upload(mc: Minio, src: Path, path: ObjectPath) -> int:
 
 def remove(mc: Minio, paths: Iterable[ObjectPath]) -> None:
     for p in paths:
-        try:
+        with contextlib.suppress(S3Error):  # best effort: removing what this run uploaded
             mc.remove_object(p.bucket, p.key)
-        except S3Error:
-            pass

@@ -8,17 +8,19 @@ package` image cannot). Container tests skip, with the reason, when no engine is
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from polygear.dev.containers import container_engine
 from polygear.dev.workspace import pex_output_path
 
-__all__ = ["build_tool_image", "container_engine", "find_built", "tool_pex"]
+__all__ = ["build_tool_image", "container_engine", "find_built", "pex_distributions", "tool_pex"]
 
 BASE_DOCKERFILE = "common/src/docker/Dockerfile"
 BASE_CONTEXT = (BASE_DOCKERFILE, "common/src/klms/run.sh")
@@ -37,6 +39,13 @@ def tool_pex(tool: str) -> Path:
     return find_built(pex_output_path(tool))
 
 
+def pex_distributions(pex: Path) -> list[str]:
+    """The wheel file names a pex carries (from its PEX-INFO): which platforms it can run on."""
+    with zipfile.ZipFile(pex) as zf:
+        info = json.loads(zf.read("PEX-INFO"))
+    return sorted(info.get("distributions", {}))
+
+
 def _build(engine: str, dockerfile: str, files: Sequence[str], tag: str, args: dict[str, str], timeout: float) -> None:
     with tempfile.TemporaryDirectory(prefix="polygear-image-ctx-") as ctx:
         for rel in files:
@@ -50,7 +59,9 @@ def _build(engine: str, dockerfile: str, files: Sequence[str], tag: str, args: d
             cmd += ["--build-arg", f"{key}={value}"]
         proc = subprocess.run([*cmd, ctx], capture_output=True, text=True, timeout=timeout, check=False)
         if proc.returncode != 0:
-            raise RuntimeError(f"{engine} build of {dockerfile} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+            raise RuntimeError(
+                f"{engine} build of {dockerfile} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+            )
 
 
 def build_tool_image(engine: str, tool: str, tag: str, timeout: float = 900) -> None:

@@ -39,6 +39,10 @@ def s3_server() -> Iterator[str]:
         server.stop()
 
 
+def _is_str_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
 def stelar_task_output_errors(doc: Any) -> dict[str, list[str]]:
     """The STELAR data API's validation of a posted task output (marshmallow-style errors by field).
 
@@ -48,24 +52,21 @@ def stelar_task_output_errors(doc: Any) -> dict[str, list[str]]:
     """
     if not isinstance(doc, dict):
         return {"_schema": ["Invalid input type."]}
-    errors: dict[str, list[str]] = {}
-    for key in doc:
-        if key not in ("metrics", "status", "error", "message", "output", "outputs"):
-            errors[key] = ["Unknown field."]
+    errors: dict[str, list[str]] = {
+        key: ["Unknown field."]
+        for key in doc
+        if key not in ("metrics", "status", "error", "message", "output", "outputs")
+    }
     status = doc.get("status")
     if "status" in doc and (isinstance(status, bool) or not isinstance(status, (str, int))):
         errors["status"] = ["Not a valid string or integer."]
     for key in ("output", "outputs"):
-        if key in doc:
-            value = doc[key]
-            if not isinstance(value, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-            ):
-                errors[key] = ["Not a valid mapping of string to string."]
+        if key in doc and not _is_str_map(doc[key]):
+            errors[key] = ["Not a valid mapping of string to string."]
     if "metrics" in doc and not isinstance(doc["metrics"], dict):
         errors["metrics"] = ["Not a valid mapping type."]
     for key in ("message", "error"):
-        if key in doc and doc[key] is not None and not isinstance(doc[key], str):
+        if doc.get(key) is not None and not isinstance(doc[key], str):
             errors[key] = ["Not a valid string."]
     return errors
 
@@ -106,7 +107,7 @@ def klms_api(api: KlmsApi) -> Iterator[KlmsApi]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path != f"/api/v2/task/{api.task_id}/{api.signature}/input":
                 return self._send(404, json.dumps({"success": False, "message": "no such task"}))
             api.auth_seen.append(self.headers.get("Authorization"))
@@ -115,7 +116,7 @@ def klms_api(api: KlmsApi) -> Iterator[KlmsApi]:
             body = api.input_body if api.input_body is not None else json.dumps({"success": True, "result": api.result})
             self._send(api.input_status, body)
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             if self.path != f"/api/v2/task/{api.task_id}/{api.signature}/output":
                 return self._send(404, json.dumps({"success": False, "message": "no such task"}))
             length = int(self.headers.get("Content-Length") or 0)

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from polygear.core.run import RunContext
 from polygear.core.errors import InputError
+from polygear.core.run import RunContext
 from polygear.klms.adapter import run_klms
 from polygear.testing.klms import minio_block, minio_client, s3_server, stelar_task_output_errors
 

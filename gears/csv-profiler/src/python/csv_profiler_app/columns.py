@@ -61,9 +61,13 @@ class _Column:
 
     def feed(self, values: tuple[str, ...], aligned: bool) -> _Part | None:
         """Take one block of this column's cells; return a `_Part` when the column is numeric and
-        the caller wants correlation input (`aligned`)."""
-        kind, size = self.kind, len(values)
-        if kind == "string" and self.hll is None:
+        the caller wants correlation input (`aligned`).
+
+        Runs once per column per block, so it only sequences the phases: the exact-text fast path
+        stays inline (it is most blocks of most text columns), then missing cells are set apart,
+        the rest counted, and the block's type inferred (see `_infer`)."""
+        size = len(values)
+        if self.kind == "string" and self.hll is None:
             # Text, counted exactly: the cheapest path of all. Missing tokens are counted like
             # values and moved to `missing` once, from the counts (see _drop_missing_values).
             self.count += size
@@ -71,48 +75,62 @@ class _Column:
             if len(self.counts) > self.max_exact:
                 self._start_sketches()
             return None
-        flags: list[bool] | None = None  # per cell: missing?  None when no cell is
-        present: Sequence[str] = values
-        if not _MISS_EXACT.isdisjoint(values):
-            flags = list(map(_MISS_EXACT.__contains__, values))
-            present = list(compress(values, map(not_, flags)))
-        joined = _SEP.join(present)
-        if _has_padding(joined):  # rare: " NA " and friends need the slow, exact test
-            flags = [v.strip().lower() in MISSING_TOKENS for v in values]
-            present = list(compress(values, map(not_, flags)))
-            joined = _SEP.join(present)
+        flags, present, joined = _split_missing(values)
         n = len(present)
         self.missing += size - n
         if not n:
             return None
         self.count += n
         self._tally(present)
-        if kind == "string":
+        if self.kind == "string":
             return None
-        parsed: tuple[list[Any], Any, Any] | None = None
-        if kind is None or kind == "integer":
-            parsed = _parse_numbers(present, joined, int)
-            if parsed is not None:
-                self.kind = "integer"
-        if parsed is None and kind in (None, "integer", "float"):
-            parsed = _parse_numbers(present, joined, float)
-            if parsed is not None:
-                self.kind = "float"
+        return self._infer(present, joined, flags if n < size else None, aligned)
+
+    def _infer(self, present: Sequence[str], joined: str, flags: list[bool] | None, aligned: bool) -> _Part | None:
+        """Widen the column's type to the narrowest one that this block's present values and all
+        earlier ones fit, in the order integer < float, then boolean, then date, else string; a
+        numeric block goes on to the statistics (see `_numbers`)."""
+        kind = self.kind
+        parsed = self._parse_block(present, joined)
         if parsed is not None:
-            return self._numbers(parsed, flags if n < size else None, aligned)
-        if kind in (None, "boolean") and {v.strip().lower() for v in set(present)} <= BOOLEAN_TOKENS:
+            return self._numbers(parsed, flags, aligned)
+        if kind in (None, "boolean") and _all_booleans(present):
             self.kind = "boolean"
             return None
         if kind in (None, "date") and _all_dates(present):
             self.kind = "date"
-            lo, hi = min(present), max(present)
-            self.first = lo if self.first is None else min(self.first, lo)
-            self.last = hi if self.last is None else max(self.last, hi)
+            self._widen_date_range(present)
             return None
-        self.kind = "string"  # types only widen, so a column never leaves "string"
+        self._become_text()
+        return None
+
+    def _parse_block(self, present: Sequence[str], joined: str) -> tuple[list[Any], Any, Any] | None:
+        """The block as integers, else as floats, as far as the column's type still allows; the
+        column's type becomes the one that fitted. None when neither fits (or may fit any more)."""
+        kind = self.kind
+        if kind is None or kind == "integer":
+            parsed = _parse_numbers(present, joined, int)
+            if parsed is not None:
+                self.kind = "integer"
+                return parsed
+        if kind in (None, "integer", "float"):
+            parsed = _parse_numbers(present, joined, float)
+            if parsed is not None:
+                self.kind = "float"
+                return parsed
+        return None
+
+    def _widen_date_range(self, present: Sequence[str]) -> None:
+        lo, hi = min(present), max(present)
+        self.first = lo if self.first is None else min(self.first, lo)
+        self.last = hi if self.last is None else max(self.last, hi)
+
+    def _become_text(self) -> None:
+        """Types only widen, so a column never leaves "string": its numeric and date summaries
+        of earlier blocks no longer describe it and are dropped."""
+        self.kind = "string"
         self.numeric = None
         self.first = self.last = None
-        return None
 
     def _numbers(self, parsed: tuple[list[Any], Any, Any], flags: list[bool] | None, aligned: bool) -> _Part | None:
         xs, lo, hi = parsed
@@ -220,6 +238,23 @@ class _Column:
         return out
 
 
+def _split_missing(values: Sequence[str]) -> tuple[list[bool] | None, Sequence[str], str]:
+    """Set a block's missing cells apart: (per cell: missing?, or None when no cell is; the present
+    values; those values joined by `_SEP` for whole-block scans). Exact tokens are one set lookup per
+    cell; only a block with padded values pays for the exact per-cell test."""
+    flags: list[bool] | None = None
+    present: Sequence[str] = values
+    if not _MISS_EXACT.isdisjoint(values):
+        flags = list(map(_MISS_EXACT.__contains__, values))
+        present = list(compress(values, map(not_, flags)))
+    joined = _SEP.join(present)
+    if _has_padding(joined):  # rare: " NA " and friends need the slow, exact test
+        flags = [v.strip().lower() in MISSING_TOKENS for v in values]
+        present = list(compress(values, map(not_, flags)))
+        joined = _SEP.join(present)
+    return flags, present, joined
+
+
 def _has_padding(joined: str) -> bool:
     """Does any value in the block start or end with whitespace? A few C-level scans."""
     for ws in _WHITESPACE:
@@ -247,6 +282,11 @@ def _parse_numbers(
     if lo < -_MAX_MAGNITUDE or hi > _MAX_MAGNITUDE:
         return None
     return xs, lo, hi
+
+
+def _all_booleans(present: Sequence[str]) -> bool:
+    """Each distinct value is a boolean token in any letter case, ignoring surrounding whitespace."""
+    return {v.strip().lower() for v in set(present)} <= BOOLEAN_TOKENS
 
 
 def _all_dates(present: Sequence[str]) -> bool:

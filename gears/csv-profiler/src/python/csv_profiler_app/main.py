@@ -117,7 +117,11 @@ def profile_table(
                         continue
                 rows += len(block)
                 aligned = sum(c.kind in (None, "integer", "float") for c in columns) >= 2
-                parts = [p for c, values in zip(columns, zip(*block)) if (p := c.feed(values, aligned)) is not None]
+                parts = [
+                    p
+                    for c, values in zip(columns, zip(*block, strict=False), strict=False)
+                    if (p := c.feed(values, aligned)) is not None
+                ]
                 if len(parts) >= 2:
                     correlation.update(parts)
         except UnicodeDecodeError:

@@ -50,7 +50,7 @@ def write_report(profile: dict[str, Any], out_dir: Path, stem: str) -> list[Path
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
             os.chmod(tmp, 0o644)  # mkstemp creates 0600; a report is meant to be read
-        for (final, _), tmp in zip(documents, temporaries):
+        for (final, _), tmp in zip(documents, temporaries, strict=False):
             os.replace(tmp, final)
     finally:
         for tmp in temporaries:
@@ -138,7 +138,7 @@ def _correlation_html(corr: dict[str, Any]) -> str:
         return "<p>Fewer than two numeric columns: no correlations.</p>"
     head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
     body = []
-    for name, row in zip(names, corr["matrix"]):
+    for name, row in zip(names, corr["matrix"], strict=False):
         cells = []
         for r in row:
             if r is None:

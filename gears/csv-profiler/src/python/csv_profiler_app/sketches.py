@@ -44,7 +44,7 @@ class HyperLogLog:
             # rank = 1-based position of the first 1 bit after the register index bits.
             rank = shift + 1 - (h & low_mask).bit_length()
             index = h >> shift
-            if rank > registers[index]:  # noqa: PLR1730 -- a max() call costs more in this loop
+            if rank > registers[index]:  # -- a max() call costs more in this loop
                 registers[index] = rank
 
     def estimate(self) -> float:

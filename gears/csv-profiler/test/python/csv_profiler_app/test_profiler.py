@@ -157,7 +157,7 @@ def test_tsv_is_detected_by_extension() -> None:
 def test_explicit_delimiters_give_the_same_profile(tmp_path: Path, name: str, sep: str) -> None:
     raw = raw_columns(VISITS)
     header = list(raw)
-    rows = [list(r) for r in zip(*raw.values())]
+    rows = [list(r) for r in zip(*raw.values(), strict=False)]
     other = write_csv(tmp_path / "visits.txt", header, rows, delimiter=sep)
     expected = profile_table(VISITS)
     got = profile_table(other, delimiter=name)
@@ -212,7 +212,7 @@ def test_type_widens_in_a_later_block(tmp_path: Path) -> None:
     xs = [float(r[0]) for r in rows]
     assert col["mean"] == pytest.approx(statistics.mean(xs), rel=1e-12)
     assert col["std"] == pytest.approx(statistics.stdev(xs), rel=1e-12)
-    text = rows + [["twelve"]]
+    text = [*rows, ["twelve"]]
     col = profile_table(write_csv(tmp_path / "late_text.csv", ["x"], text))["columns"][0]
     assert col["type"] == "string"
     assert "mean" not in col
@@ -345,7 +345,7 @@ def test_correlation_matches_statistics_on_real_data() -> None:
     for a, b in [("weight_kg", "systolic_bp"), ("age", "weight_kg"), ("visit_number", "systolic_bp")]:
         pairs = [
             (float(x), float(y))
-            for x, y in zip(raw[a], raw[b])
+            for x, y in zip(raw[a], raw[b], strict=False)
             if x.strip().lower() not in MISSING and y.strip().lower() not in MISSING
         ]
         expected = statistics.correlation([p[0] for p in pairs], [p[1] for p in pairs])

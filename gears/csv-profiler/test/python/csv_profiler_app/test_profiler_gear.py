@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from polygear.testing.flywheel import run_image, run_pex
-from polygear.testing.images import build_tool_image, container_engine, tool_pex
+from polygear.testing.images import build_tool_image, container_engine, pex_distributions, tool_pex
 
 MANIFEST = Path("gears/csv-profiler/src/docker/manifest.json")
 TOOL = "csv-profiler"
@@ -43,7 +43,9 @@ def test_out_of_range_config_is_refused(tmp_path: Path) -> None:
     cfg.write_text(json.dumps(doc))
     for p in run.output_dir.iterdir():
         p.unlink()
-    proc = subprocess.run([str(tool_pex(TOOL)), "--gear-dir", str(run.gear_dir)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(tool_pex(TOOL)), "--gear-dir", str(run.gear_dir)], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1] == "error: config.bins: expected a value >= 2, found 1"
     assert list(run.output_dir.iterdir()) == []
@@ -58,3 +60,15 @@ def test_image(tmp_path: Path) -> None:
     run = run_image(engine, tag, MANIFEST, tmp_path, [], [f"table={DATA / 'labs.tsv'}"])
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.outputs() == [".metadata.json", "labs_profile.html", "labs_profile.json"]
+
+
+def test_pex_carries_linux_wheels_for_x86_64_and_aarch64() -> None:
+    """complete_platforms: the pex is built for the image's CPython 3.11 on both Linux machines,
+    whatever machine built it (a macOS laptop gets the same Linux pex, never macOS wheels)."""
+    dists = pex_distributions(tool_pex(TOOL))
+    for project in ("numpy", "matplotlib", "pillow"):
+        wheels = [d for d in dists if d.lower().startswith(f"{project}-")]
+        machines = sorted({m for w in wheels for m in ("x86_64", "aarch64") if f"_{m}" in w})
+        assert machines == ["aarch64", "x86_64"], wheels
+        assert all("-cp311-" in w and "manylinux" in w for w in wheels), wheels
+    assert not [d for d in dists if "macosx" in d or "win_" in d]

@@ -39,7 +39,9 @@ def test_pex_rejects_bad_config_before_work(tmp_path: Path) -> None:
         p.unlink()
     import subprocess
 
-    proc = subprocess.run([str(tool_pex(TOOL)), "--gear-dir", str(run.gear_dir)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(tool_pex(TOOL)), "--gear-dir", str(run.gear_dir)], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1].startswith('error: config.delimiter: expected one of "auto", "comma"')
     assert list(run.output_dir.iterdir()) == []

@@ -84,7 +84,7 @@ def test_usage_error_exit_2() -> None:
     ],
 )
 def test_input_fetch_failures_exit_3(api: KlmsApi, reason: str) -> None:
-    given_token = "token-1"
+    given_token = KlmsApi().token  # what the cluster passes: "Bearer <token>", sent verbatim
     with klms_api(api):
         run = run_sh(RUN_SH, PEX, GEAR_DIR, [given_token, api.url, api.task_id, api.signature])
     assert run.returncode == 3, run.stderr

@@ -17,10 +17,13 @@ import math
 import re
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import yaml
 from polygear.core.errors import InputError
+
+if TYPE_CHECKING:
+    from _csv import Reader as CsvReader
 
 FORMATS = ("json", "jsonl", "yaml", "csv", "tsv")
 ALIASES = {"ndjson": "jsonl", "yml": "yaml"}
@@ -279,44 +282,110 @@ def _csv_records(path: Path, delimiter: str, schema: dict[str, Any] | bool | Non
     reader = csv.reader((text for _, text in lines), delimiter=delimiter, strict=True)
     properties = schema.get("properties") if isinstance(schema, dict) else None
     try:
-        header: list[str] | None = None
-        for row in reader:
-            if row:
-                header = row
-                break
+        header = _csv_header(reader, path.name)
         if header is None:
             return
-        seen: set[str] = set()
-        for name in header:
-            if name in seen:
-                where = f"{path.name}:{reader.line_num}"
-                raise InputError(where, f"expected unique column names, found {name!r} twice")
-            seen.add(name)
         coercers = [_coercer(properties, name) for name in header]
-        end = reader.line_num
-        for row in reader:
-            start, end = end + 1, reader.line_num
-            if not row:
-                continue
-            if len(row) != len(header):
-                yield _Record(start, None, f"expected {len(header)} fields like the header, found {len(row)}")
-                continue
-            record: dict[str, Any] = {}
-            for name, cell, coerce in zip(header, row, coercers, strict=True):
-                if cell != "":
-                    record[name] = coerce(cell)
-            yield _Record(start, record)
+        yield from _csv_rows(reader, header, coercers)
     except csv.Error as exc:
         kind = "TSV" if delimiter == "\t" else "CSV"
         raise InputError(f"{path.name}:{reader.line_num}", f"malformed {kind}: {exc}") from None
 
 
+def _csv_header(reader: CsvReader, name: str) -> list[str] | None:
+    """The first non-blank row, or None when there is none (an empty file has no records). Its names
+    must be unique: a record is an object, and a repeated key would silently drop a cell."""
+    header: list[str] | None = None
+    for row in reader:
+        if row:
+            header = row
+            break
+    if header is None:
+        return None
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            where = f"{name}:{reader.line_num}"
+            raise InputError(where, f"expected unique column names, found {column!r} twice")
+        seen.add(column)
+    return header
+
+
+def _csv_rows(
+    reader: CsvReader, header: list[str], coercers: list[Callable[[str], Any]]
+) -> Generator[_Record, None, None]:
+    """The records after the header, each with the line it starts on; blank rows are skipped."""
+    end = reader.line_num
+    for row in reader:
+        start, end = end + 1, reader.line_num
+        if not row:
+            continue
+        yield _csv_row_record(start, header, row, coercers)
+
+
+def _csv_row_record(start: int, header: list[str], row: list[str], coercers: list[Callable[[str], Any]]) -> _Record:
+    """The row as an object keyed by the header, with empty cells left out; a ragged row is the
+    record's `parse` violation instead."""
+    if len(row) != len(header):
+        return _Record(start, None, f"expected {len(header)} fields like the header, found {len(row)}")
+    record: dict[str, Any] = {}
+    for name, cell, coerce in zip(header, row, coercers, strict=True):
+        if cell != "":
+            record[name] = coerce(cell)
+    return _Record(start, record)
+
+
 # --------------------------------------------------------------------------------------------------
 # CSV cell coercion
 
-_JSON_KINDS: dict[str, type] = {"array": list, "object": dict}
+# A coercion returns this when the cell cannot be read as its type (None is a value: JSON null).
+_NO_FIT: Final = object()
+
+
+def _to_null(text: str) -> Any:
+    return None if text == "null" else _NO_FIT
+
+
+def _to_boolean(text: str) -> Any:
+    lowered = text.lower()
+    return lowered == "true" if lowered in ("true", "false") else _NO_FIT
+
+
+def _to_number(text: str) -> Any:
+    """int for integer literals, else a finite float; integer and number read cells alike (JSON
+    Schema accepts 3.0 as an integer), so the validator, not this, checks the difference."""
+    if _INTEGER.fullmatch(text):
+        try:
+            return int(text)
+        except ValueError:  # beyond Python's digit limit
+            return _NO_FIT
+    if _NUMBER.fullmatch(text):
+        number = float(text)
+        if math.isfinite(number):
+            return number
+    return _NO_FIT
+
+
+def _json_of_kind(kind: type) -> Callable[[str], Any]:
+    def to_json(text: str) -> Any:
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            return _NO_FIT
+        return value if isinstance(value, kind) else _NO_FIT
+
+    return to_json
+
+
 # Tried in this order when a column allows several types: the narrowest reading first.
-_COERCION_ORDER = ("null", "boolean", "integer", "number", "array", "object")
+_COERCIONS: dict[str, Callable[[str], Any]] = {
+    "null": _to_null,
+    "boolean": _to_boolean,
+    "integer": _to_number,
+    "number": _to_number,
+    "array": _json_of_kind(list),
+    "object": _json_of_kind(dict),
+}
 
 
 def _coercer(properties: Any, column: str) -> Callable[[str], Any]:
@@ -338,28 +407,9 @@ def coerce_cell(cell: str, types: Sequence[str]) -> Any:
     if "string" in types:
         return cell
     text = cell.strip()
-    for kind in _COERCION_ORDER:
-        if kind not in types:
-            continue
-        if kind == "null" and text == "null":
-            return None
-        if kind == "boolean" and text.lower() in ("true", "false"):
-            return text.lower() == "true"
-        if kind in ("integer", "number"):
-            if _INTEGER.fullmatch(text):
-                try:
-                    return int(text)
-                except ValueError:  # beyond Python's digit limit
-                    continue
-            if _NUMBER.fullmatch(text):
-                number = float(text)
-                if math.isfinite(number):
-                    return number
-        if kind in _JSON_KINDS:
-            try:
-                value = json.loads(text)
-            except (ValueError, RecursionError):
-                continue
-            if isinstance(value, _JSON_KINDS[kind]):
+    for kind, coerce in _COERCIONS.items():
+        if kind in types:
+            value = coerce(text)
+            if value is not _NO_FIT:
                 return value
     return cell

@@ -26,9 +26,7 @@ def test_runs_as_klms_tool() -> None:
             "minio": minio_block(s3),
         }
         api = KlmsApi(result=doc)
-        run = run_task(
-            api, "pex/schema-validator.pex", "gears/schema-validator/src/docker"
-        )
+        run = run_task(api, "pex/schema-validator.pex", "gears/schema-validator/src/docker")
         assert run.returncode == 0, run.stderr
         (posted,) = api.posted
         assert posted["status"] == "success"
