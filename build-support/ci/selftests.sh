@@ -2,7 +2,9 @@
 # End-to-end self-tests through `./pants`, on a scratch worktree of HEAD (the real tree is untouched):
 #   1. a tool created from tool_template passes tailor, lint, check, test and package unchanged;
 #   2. `./pants lint` fails, with the right one-line messages, when a gear's manifest and its
-#      docker_image target disagree (name, version, image, tags).
+#      docker_image target disagree (name, version, image, tags);
+#   3. Pants refuses a forbidden import (the core importing a platform package, a tool's main.py
+#      importing test helpers) with a message naming the rule that denies it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/polygear-selftest.XXXXXX")"
@@ -53,3 +55,27 @@ for line in "${expect[@]}"; do
 done
 if [ "$fail" -ne 0 ]; then echo "$out" >&2; exit 1; fi
 echo "lint self-test: ./pants lint exited $code with the ${#expect[@]} expected messages"
+
+echo "--- import rules: forbidden imports are refused by Pants"
+git checkout -q -- .
+echo "import polygear.flywheel.metadata  # forbidden: the core imports no platform" \
+  >> common/src/python/polygear/core/spec.py
+echo "import polygear.testing.images  # forbidden: runtime code never imports test helpers" \
+  >> gears/csv-splitter/src/python/csv_splitter_app/main.py
+expect_denied() {  # expect_denied <file> <rule line>
+  set +e
+  out="$("${PANTS[@]}" dependencies "$1" 2>&1)"
+  code=$?
+  set -e
+  if [ "$code" -eq 0 ] || ! grep -qF -- "DependencyRuleActionDeniedError" <<<"$out" || ! grep -qF -- "$2" <<<"$out"; then
+    echo "import-rule self-test: expected Pants to refuse $1 with: $2" >&2
+    echo "$out" >&2
+    exit 1
+  fi
+  echo "import-rule self-test: refused $1 ($2)"
+}
+expect_denied common/src/python/polygear/core/spec.py \
+  "common/src/python/polygear/core/BUILD[!*] -> common/src/python/polygear/flywheel : DENY"
+expect_denied gears/csv-splitter/src/python/csv_splitter_app/main.py \
+  "gears/BUILD[!*] -> common/src/python/polygear/testing : DENY"
+git checkout -q -- .

@@ -115,7 +115,9 @@ def test_schema_violations_are_reported_by_field(tmp_path: Path) -> None:
         del d["license"]
 
     out = lint(tmp_path, edit, name="Demo_Gear")
-    assert "manifest.json:license: expected a value (required by the Flywheel manifest schema), found none [FW001]" in out
+    assert (
+        "manifest.json:license: expected a value (required by the Flywheel manifest schema), found none [FW001]" in out
+    )
     assert any(line.startswith('manifest.json:name: expected pattern "^[a-z0-9\\\\-]+$"') for line in out), out
 
 
@@ -209,7 +211,7 @@ def test_a_rule_is_turned_off_per_tool_with_a_reason(tmp_path: Path) -> None:
     assert lint(tmp_path, edit, lint_toml='[disable]\nFW002 = "  "\nXX999 = "why"\n[extra]\n') == [
         'lint.toml:extra: expected only a [disable] table, found "extra" [PG000]',
         'lint.toml:disable.FW002: expected a non-empty reason for turning the rule off, found "  " [PG000]',
-        'lint.toml:disable.XX999: expected a rule id (FW001, FW002, FW003, PG000, PG001, PG002, PG003, PG004, PG005, '
+        "lint.toml:disable.XX999: expected a rule id (FW001, FW002, FW003, PG000, PG001, PG002, PG003, PG004, PG005, "
         'PG006, PG007, PG008, PG009, PG010), found "XX999" [PG000]',
         'manifest.json:command: expected "/bin/run", found "/bin/sh /run.sh" [FW002]',
     ]

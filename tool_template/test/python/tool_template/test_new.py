@@ -30,12 +30,14 @@ def test_creates_a_complete_tool(tmp_path: Path, capsys: pytest.CaptureFixture[s
         "test/python/my_tool_app/BUILD",
         "test/python/my_tool_app/test_my_tool_app.py",
         "test/python/my_tool_app/test_my_tool_app_gear.py",
+        "test/python/my_tool_app/test_my_tool_app_klms.py",
     ]
     manifest = json.loads((root / "src/docker/manifest.json").read_text())
     assert (manifest["name"], manifest["label"], manifest["version"]) == ("my-tool", "My Tool", "0.1.0")
     assert manifest["custom"]["gear-builder"]["image"] == "polygear/my-tool:0.1.0"
     assert 'name="my-tool"' in (root / "src/docker/BUILD").read_text()
-    assert "COPY gears.my-tool.src.python.my_tool_app/bin.pex /bin/run" in (root / "src/docker/Dockerfile").read_text()
+    assert "FROM ${TOOL_BASE}" in (root / "src/docker/Dockerfile").read_text()
+    assert (root / "src/python/my_tool_app/BUILD").read_text().splitlines()[-1] == "polygear_app()"
     assert "from my_tool_app.main import summarize_text" in (root / "src/python/my_tool_app/run.py").read_text()
     for path in root.rglob("*"):
         if path.is_file():
