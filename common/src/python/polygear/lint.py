@@ -20,9 +20,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import polygear.core.lint_rules  # (registers the PG rules)
-import polygear.flywheel.lint_rules  # noqa: F401  (registers the FW rules)
+from polygear.core import lint_rules as core_rules
 from polygear.core.lint import REGISTRY, Finding, ToolFacts, lint_tool
+from polygear.flywheel import lint_rules as flywheel_rules
+
+# Importing a rule module registers its rules: these are the rule sets every tool is checked with.
+RULE_MODULES = (core_rules, flywheel_rules)
 
 
 def rules_table() -> str:
