@@ -13,7 +13,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -104,14 +104,21 @@ def defaults(config_spec: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     return {k: v["default"] for k, v in config_spec.items() if "default" in v}
 
 
+def refuse_unknown(
+    given: Iterable[str], declared: Iterable[str], where: str, what: str, declares: str = "the manifest declares"
+) -> None:
+    """One message for every name a platform hands over that the tool does not declare."""
+    known = sorted(declared)
+    for name in given:
+        if name not in known:
+            raise UserError(f"{where}.{name}", f"unknown {what} ({declares}: {', '.join(known) or 'none'})")
+
+
 def bind_parameters(
     config_spec: Mapping[str, dict[str, Any]], given: Mapping[str, Any], where: str = "config"
 ) -> dict[str, Any]:
     """Return the effective config (defaults filled in) or raise a `UserError` naming the field."""
-    for key in given:
-        if key not in config_spec:
-            known = ", ".join(sorted(config_spec)) or "none"
-            raise UserError(f"{where}.{key}", f"unknown config key (the manifest declares: {known})")
+    refuse_unknown(given, config_spec, where, "config key")
     effective: dict[str, Any] = {}
     for key, spec in config_spec.items():
         if key in given and given[key] is not None:
@@ -160,11 +167,7 @@ def bind_files(spec: ToolSpec, given: Mapping[str, str | Path | None], where: st
     `given` holds local paths (each adapter first turns its platform's input description into one);
     secret inputs (api keys) may be listed too and are skipped here.
     """
-    declared = spec.input_names
-    for name in given:
-        if name not in declared:
-            known = ", ".join(declared) or "none"
-            raise UserError(f"{where}.{name}", f"unknown input (the manifest declares: {known})")
+    refuse_unknown(given, spec.input_names, where, "input")
     paths: dict[str, Path] = {}
     for name, directive in spec.file_inputs.items():
         raw = given.get(name)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from polygear.core.bind import bind_parameters, parse_cli_value
+from polygear.core.bind import bind_parameters, parse_cli_value, refuse_unknown
 from polygear.core.errors import UserError
 from polygear.core.jsonfile import write_json_atomic
 from polygear.core.spec import ToolSpec
@@ -36,23 +36,16 @@ def parse_assignments(items: Sequence[str], flag: str) -> dict[str, str]:
 
 
 def config_from_cli(spec: ToolSpec, assignments: dict[str, str]) -> dict[str, Any]:
-    given: dict[str, Any] = {}
-    for key, raw in assignments.items():
-        directive = spec.parameters.get(key)
-        if directive is None:
-            known = ", ".join(sorted(spec.parameters)) or "none"
-            raise UserError(f"config.{key}", f"unknown config key (the manifest declares: {known})")
-        given[key] = parse_cli_value(f"config.{key}", directive, raw)
+    refuse_unknown(assignments, spec.parameters, "config", "config key")
+    given = {key: parse_cli_value(f"config.{key}", spec.parameters[key], raw) for key, raw in assignments.items()}
     return bind_parameters(spec.parameters, given)
 
 
 def _input_files(manifest: ToolSpec, files: dict[str, str]) -> dict[str, str]:
     """`-i name=path` checked against the manifest's file inputs, before anything is written."""
     declared = manifest.file_inputs
+    refuse_unknown(files, declared, "inputs", "input", declares="the manifest declares file inputs")
     for name, path in files.items():
-        if name not in declared:
-            known = ", ".join(sorted(declared)) or "none"
-            raise UserError(f"inputs.{name}", f"unknown input (the manifest declares file inputs: {known})")
         if not Path(path).is_file():
             raise UserError(f"inputs.{name}", f"input file {path} does not exist or is not a file")
     for name, spec in declared.items():

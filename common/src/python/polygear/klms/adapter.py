@@ -22,7 +22,7 @@ from typing import Any
 from minio import Minio
 
 from polygear.core import redact
-from polygear.core.bind import bind_files, bind_parameters
+from polygear.core.bind import bind_files, bind_parameters, refuse_unknown
 from polygear.core.errors import UserError
 from polygear.core.jsonfile import read_json_object, write_json_atomic
 from polygear.core.memory import peak_rss_mb
@@ -63,23 +63,15 @@ def plan_uploads(outputs: Mapping[str, str], globs: Mapping[str, str], out_dir: 
 def _check_outputs(spec: ToolSpec, task: KlmsTask) -> dict[str, str]:
     """name -> glob for every requested output; an output the tool does not declare is a 400."""
     globs = {name: group.glob for name, group in spec.outputs.items()}
-    for name in task.outputs:
-        if name not in globs:
-            known = ", ".join(sorted(globs)) or "none"
-            raise UserError(
-                f"outputs.{name}", f"unknown output (the manifest's custom.polygear.outputs declares: {known})"
-            )
+    refuse_unknown(task.outputs, globs, "outputs", "output", declares="the manifest's custom.polygear.outputs declares")
     return globs
 
 
 def _plan_downloads(spec: ToolSpec, task: KlmsTask, work: Path) -> list[tuple[str, ObjectPath, Path]]:
     """(input name, object, local path) for every input; unknown inputs and lists are a 400."""
-    declared = spec.file_inputs
+    refuse_unknown(task.inputs, spec.file_inputs, "inputs", "input")
     planned: list[tuple[str, ObjectPath, Path]] = []
     for name, paths in task.inputs.items():
-        if name not in declared:
-            known = ", ".join(sorted(declared)) or "none"
-            raise UserError(f"inputs.{name}", f"unknown input (the manifest declares: {known})")
         if len(paths) != 1:
             raise UserError(f"inputs.{name}", f"expected exactly one object for this input, found {len(paths)}")
         planned.append((name, paths[0], work / "input" / name / (Path(paths[0].key).name or "object")))

@@ -10,12 +10,12 @@ from __future__ import annotations
 import html
 import io
 import json
-import os
-import tempfile
 from base64 import b64encode
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
+
+from polygear.core.jsonfile import write_text_atomic
 
 
 def metadata_summary(profile: dict[str, Any]) -> dict[str, Any]:
@@ -42,20 +42,8 @@ def write_report(profile: dict[str, Any], out_dir: Path, stem: str) -> list[Path
         (out_dir / f"{stem}_profile.json", json.dumps(profile, indent=2, allow_nan=False, ensure_ascii=False) + "\n"),
         (out_dir / f"{stem}_profile.html", _render_html(profile)),
     ]
-    temporaries: list[str] = []
-    try:
-        for final, text in documents:
-            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{final.name}.", suffix=".tmp")
-            temporaries.append(tmp)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-            os.chmod(tmp, 0o644)  # mkstemp creates 0600; a report is meant to be read
-        for (final, _), tmp in zip(documents, temporaries, strict=False):
-            os.replace(tmp, final)
-    finally:
-        for tmp in temporaries:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    for final, text in documents:
+        write_text_atomic(final, text)
     return [final for final, _ in documents]
 
 
