@@ -12,18 +12,23 @@ platforms stay independent of each other; each of them imports only `polygear.co
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from polygear.core import redact
 from polygear.core.errors import UserError
 from polygear.core.run import EXIT_CRASH, EXIT_OK, EXIT_USER_ERROR, Compute
+from polygear.core.signals import Cancelled, cancellable
 
 log = logging.getLogger("polygear.entry")
 
 DEFAULT_GEAR_DIR = "/flywheel/v0"
+# OS errors that describe the destination, not a bug: reported in one line, exit 1.
+ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR})
 KLMS_API_COMMANDS = ("klms-fetch", "klms-post")
 
 
@@ -74,9 +79,21 @@ def run_tool(compute: Compute, argv: Sequence[str] | None = None) -> int:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(message)s")
     try:
-        run_flywheel(compute, _gear_dir(args.gear_dir).resolve())
+        with cancellable():
+            run_flywheel(compute, _gear_dir(args.gear_dir).resolve())
+    except Cancelled as exc:
+        print(f"error: {exc}; no outputs were published", file=sys.stderr, flush=True)
+        return exc.exit_code
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr, flush=True)
+        print(f"error: {redact.redact(str(exc))}", file=sys.stderr, flush=True)
+        return EXIT_USER_ERROR
+    except OSError as exc:
+        if exc.errno not in ENVIRONMENT_ERRNOS:
+            log.exception("unexpected error (a bug in this tool or in polygear)")
+            print("error: unexpected failure; the traceback is in the log above", file=sys.stderr, flush=True)
+            return EXIT_CRASH
+        # The machine's, not the code's: a full disk, a read-only or forbidden destination.
+        print(f"error: {exc.filename or 'output'}: {exc.strerror}; nothing was published", file=sys.stderr, flush=True)
         return EXIT_USER_ERROR
     except Exception:
         log.exception("unexpected error (a bug in this tool or in polygear)")

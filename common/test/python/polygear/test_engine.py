@@ -162,3 +162,79 @@ def test_api_key_reaches_the_tool_as_a_secret_and_is_never_logged(
     assert SECRET not in captured.out + captured.err
     assert "Zq8VsecretKEY42" not in captured.out + captured.err
     assert "calling API with key ***" in captured.out + captured.err
+
+
+def test_config_json_with_the_wrong_shape_is_one_line(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    d = gear(tmp_path)
+    cfg = json.loads((d / "config.json").read_text())
+    for key, value in (("config", []), ("inputs", "table.csv"), ("destination", 5)):
+        broken = {**cfg, key: value}
+        (d / "config.json").write_text(json.dumps(broken))
+        capfd.readouterr()
+        assert run_tool(writes_then("ok"), ["--gear-dir", str(d)]) == 1
+        expected = f"error: {d / 'config.json'}:{key}: expected an object, found {type(value).__name__}"
+        assert capfd.readouterr().err.strip().splitlines()[-1] == expected
+
+
+def test_an_output_path_that_is_a_file_is_one_line(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    d = gear(tmp_path)
+    (d / "output").rmdir()
+    (d / "output").write_text("not a folder")
+    capfd.readouterr()
+    assert run_tool(writes_then("ok"), ["--gear-dir", str(d)]) == 1
+    expected = f"error: {d / 'output'}: the output path is a file; expected a folder"
+    assert capfd.readouterr().err.strip().splitlines()[-1] == expected
+
+
+def test_a_full_disk_is_one_line_and_publishes_nothing(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    import errno
+    import os
+
+    d = gear(tmp_path)
+
+    def disk_full(ctx: RunContext) -> None:
+        (ctx.output_dir / "partial.txt").write_text("half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(ctx.output_dir / "partial.txt"))
+
+    capfd.readouterr()
+    assert run_tool(disk_full, ["--gear-dir", str(d)]) == 1
+    last = capfd.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("error: ") and last.endswith("partial.txt: No space left on device; nothing was published")
+    assert outputs(d) == []
+
+
+def test_sigterm_removes_the_staging_folder_and_publishes_nothing(tmp_path: Path) -> None:
+    """A real SIGTERM to a real process running a tool the Flywheel way (what `docker stop` does)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    d = gear(tmp_path)
+    script = tmp_path / "slow_gear.py"
+    script.write_text(
+        "import sys, time\n"
+        "from polygear.entry import run_tool\n"
+        "def slow(ctx):\n"
+        "    (ctx.output_dir / 'half.txt').write_text('x')\n"
+        "    print('computing', flush=True)\n"
+        "    time.sleep(60)\n"
+        "sys.exit(run_tool(slow, sys.argv[1:]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "--gear-dir", str(d)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    while proc.stdout.readline().strip() != "computing":  # fw-gear logs to stdout first
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines()[-1] == "error: cancelled by SIGTERM; no outputs were published"
+    assert outputs(d) == []
+    assert not list(d.parent.glob(".polygear-staging-*")) and not list(d.glob("output/.polygear-staging-*"))

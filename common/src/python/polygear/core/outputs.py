@@ -7,6 +7,7 @@ they were results. Gears therefore write into a private staging folder beside th
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -30,14 +31,11 @@ class StagedOutputs:
                 target = self.final_dir / entry.name
                 if target.exists():
                     raise FileExistsError(f"{target}: output already exists; refusing to overwrite it")
-                os.replace(entry, target)
+                _move(entry, target)
                 self._published.append(target)
         except BaseException:
             for path in self._published:
-                if path.is_dir():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
+                _remove(path)
             self._published.clear()
             raise
         return list(self._published)
@@ -55,6 +53,38 @@ class StagedOutputs:
         tb: TracebackType | None,
     ) -> None:
         self.discard()
+
+
+def _move(entry: Path, target: Path) -> None:
+    """Rename; across devices (a bind-mounted output/ that `st_dev` does not reveal), copy to a
+    hidden name inside the destination, flush it, and rename that, so `target` is never partial."""
+    try:
+        os.replace(entry, target)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    partial = target.with_name(f".{target.name}.polygear-partial")
+    try:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, partial, symlinks=True)
+        else:
+            shutil.copy2(entry, partial, follow_symlinks=False)
+            if not partial.is_symlink():
+                with open(partial, "rb") as fh:
+                    os.fsync(fh.fileno())
+        os.replace(partial, target)
+    except BaseException:
+        _remove(partial)
+        raise
+    _remove(entry)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _staging_parent(final_dir: Path) -> Path:

@@ -8,6 +8,7 @@ annotations as a schema-valid `.metadata.json` beside the published outputs.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -66,30 +67,40 @@ def _file_paths(spec: ToolSpec, inputs: Mapping[str, Any]) -> dict[str, str | No
     return paths
 
 
+def _check_output_folder(output: Path) -> None:
+    """Say what is wrong with the destination before any work, instead of failing after it."""
+    if output.exists() and not output.is_dir():
+        raise UserError(str(output), "the output path is a file; expected a folder")
+    if output.is_dir() and not os.access(output, os.W_OK):
+        raise UserError(str(output), "the output folder is not writable")
+    if not output.exists() and not os.access(output.parent, os.W_OK):
+        raise UserError(str(output), "the output folder does not exist and cannot be created")
+
+
 def run_flywheel(compute: Compute, gear_dir: Path) -> RunResult:
     manifest_path, config_path = gear_dir / "manifest.json", gear_dir / "config.json"
     spec = ToolSpec.load(manifest_path)
     require_valid(spec)
     raw_config = read_json_object(config_path, "gear config")
+    # The shape first: fw-gear reads config.json too, and fails on a list where an object belongs.
+    for key in ("config", "inputs", "destination"):
+        if raw_config.get(key) is not None and not isinstance(raw_config[key], dict):
+            raise UserError(f"{config_path}:{key}", f"expected an object, found {type(raw_config[key]).__name__}")
     inputs_cfg = raw_config.get("inputs") or {}
-    if not isinstance(inputs_cfg, dict):
-        raise UserError(f"{config_path}:inputs", "expected an object")
     secrets = _secrets(inputs_cfg)
     redact.install(secrets.values())
+    _check_output_folder(gear_dir / "output")
     context = _gear_context(gear_dir, manifest_path, config_path)
     context.init_logging()
     redact.install(secrets.values())  # init_logging replaced the handlers
     opts = raw_config.get("config") or {}
-    if not isinstance(opts, dict):
-        raise UserError(f"{config_path}:config", "expected an object")
     config = bind_parameters(spec.parameters, opts)
     inputs = bind_files(spec, _file_paths(spec, inputs_cfg))
     for key, value in config.items():
         log.info('config "%s" = %r', key, value)
     for name, path in inputs.items():
         log.info('input "%s" = %s', name, path)
-    destination = raw_config.get("destination") or {}
-    destination_type = destination.get("type", "analysis") if isinstance(destination, dict) else "analysis"
+    destination_type = (raw_config.get("destination") or {}).get("type", "analysis")
 
     def check(annotations: Any) -> None:
         metadata.check(metadata.render(annotations, inputs_cfg, destination_type))

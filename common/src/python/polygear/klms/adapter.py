@@ -11,7 +11,9 @@ missing, 500 the tool failed — and on failure no output object is left in MinI
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -19,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import urllib3
 from minio import Minio
 
 from polygear.core import redact
@@ -27,6 +30,7 @@ from polygear.core.errors import UserError
 from polygear.core.jsonfile import read_json_object, write_json_atomic
 from polygear.core.memory import peak_rss_mb
 from polygear.core.run import Compute, execute
+from polygear.core.signals import Cancelled, cancellable
 from polygear.core.spec import ToolSpec
 from polygear.klms import output, storage
 from polygear.klms.task import KlmsTask, ObjectPath
@@ -49,13 +53,17 @@ def plan_uploads(outputs: Mapping[str, str], globs: Mapping[str, str], out_dir: 
     """
     plan: Plan = {}
     for name, target in outputs.items():
-        files = sorted(p for p in out_dir.glob(globs[name]) if p.is_file() and not p.name.startswith("."))
+        # Every matched file, dot-files and files in (dot-)folders included: a group that matched a
+        # file uploads it, keyed by its path inside the output folder, or the run fails.
+        files = sorted(p for p in out_dir.glob(globs[name]) if p.is_file())
         if len(files) == 1 and not target.endswith("/"):
             obj = ObjectPath.parse(target, f"outputs.{name}")
             plan[name] = (str(obj), [(files[0], obj)])
         else:
             prefix = target.rstrip("/")
-            items = [(f, ObjectPath.parse(f"{prefix}/{f.name}", f"outputs.{name}")) for f in files]
+            items = [
+                (f, ObjectPath.parse(f"{prefix}/{f.relative_to(out_dir).as_posix()}", f"outputs.{name}")) for f in files
+            ]
             plan[name] = (f"{prefix.removeprefix('s3://')}/", items)
     return plan
 
@@ -96,8 +104,8 @@ def _upload(mc: Minio | None, plan: Plan, overwrite: bool) -> int:
     try:
         for _, items in plan.values():
             for src, obj in items:
+                uploaded.append(obj)  # before: an upload stopped half-way is removed too
                 written += storage.upload(mc, src, obj)
-                uploaded.append(obj)
     except BaseException:
         storage.remove(mc, uploaded)
         raise
@@ -138,40 +146,75 @@ def run_task(
     return outputs, summary
 
 
+def _destination_problem(output_json: Path) -> str | None:
+    """Why the output JSON could not be written (checked before any work, so nothing is uploaded)."""
+    folder = output_json.parent
+    if not folder.is_dir():
+        return f"folder {folder} does not exist"
+    if output_json.is_dir():
+        return "is a folder, expected a file path"
+    if not os.access(folder, os.W_OK):
+        return f"folder {folder} is not writable"
+    return None
+
+
+def _failure(exc: BaseException) -> tuple[str, int]:
+    """(message, status) for what stopped the run."""
+    if isinstance(exc, UserError):
+        return str(exc), 400
+    if isinstance(exc, storage.MissingObject):
+        return f"input object {exc.path} does not exist ({exc.code})", 424
+    if isinstance(exc, OutputExists):
+        return str(exc), 409
+    if isinstance(exc, storage.Unreachable):
+        return str(exc), 504
+    if isinstance(exc, Cancelled):
+        return f"tool {exc}; its uploaded objects and temporary data were removed", 500
+    log.error("tool failed", exc_info=exc)
+    return f"tool failed: {type(exc).__name__}: {exc}", 500
+
+
 def run_klms(compute: Compute, manifest_path: Path, input_json: Path, output_json: Path) -> int:
     """The `/bin/run --klms IN OUT` entry: always writes OUT; exit 0 on success, 1 otherwise."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(message)s", stream=sys.stderr)
+    problem = _destination_problem(output_json)
+    if problem:
+        print(f"error: {output_json}: {problem}", file=sys.stderr)
+        return 1
     started = time.perf_counter()
     result: dict[str, Any] = output.document(500, "", {}, {})
-    secrets: list[str] = []
+    code = 1
+    endpoint = ""
     try:
-        doc = read_json_object(input_json, "KLMS task input")
-        with contextlib.suppress(UserError):  # reported below, when the task is read for the run
-            secrets = KlmsTask.parse(doc).secret_values()
-        with tempfile.TemporaryDirectory(prefix="polygear-klms-") as tmp:
-            outputs, summary = run_task(compute, manifest_path, doc, Path(tmp))
+        with cancellable():
+            doc = read_json_object(input_json, "KLMS task input")
+            with contextlib.suppress(UserError):  # reported below, when the task is read for the run
+                task = KlmsTask.parse(doc)
+                redact.register(task.secret_values())
+                endpoint = task.minio.endpoint if task.minio else ""
+            with tempfile.TemporaryDirectory(prefix="polygear-klms-") as tmp:
+                outputs, summary = run_task(compute, manifest_path, doc, Path(tmp))
         result.update(message="Tool executed successfully", outputs=outputs, status="success")
         result["metrics"].update(summary)
-    except UserError as exc:
-        result.update(message=str(exc), status=400)
-    except storage.MissingObject as exc:
-        result.update(message=f"input object {exc.path} does not exist ({exc.code})", status=424)
-    except OutputExists as exc:
-        result.update(message=str(exc), status=409)
-    except Exception as exc:
-        log.exception("tool failed")
-        result.update(message=f"tool failed: {type(exc).__name__}: {exc}", status=500)
+        code = 0
+    except urllib3.exceptions.HTTPError as exc:
+        message, status = _failure(storage.unreachable(endpoint, exc))
+        result.update(message=message, status=status)
+    except (Exception, Cancelled) as exc:
+        message, status = _failure(exc)
+        result.update(message=message, status=status)
+        code = exc.exit_code if isinstance(exc, Cancelled) else 1
     result["metrics"].setdefault("bytes_read", 0)
     result["metrics"].setdefault("bytes_written", 0)
     result["metrics"]["wall_seconds"] = round(time.perf_counter() - started, 3)
     result["metrics"]["peak_rss_mb"] = peak_rss_mb()
-    result["message"] = redact.redact_text(result["message"], secrets)
+    # Every string, then the JSON text itself: a secret may hide in a message or a metric, in any rendering.
+    result = json.loads(redact.redact(json.dumps(redact.redact_tree(result))))
     refused = output.problems(result)
     if refused:  # a bug here, not the user's: the API would refuse the document
         raise ValueError(f"KLMS output JSON would be refused by the STELAR API: {'; '.join(refused)}")
     write_json_atomic(output_json, result)
-    if result["status"] != "success":
+    if code:
         print(f"error: {result['status']}: {result['message']}", file=sys.stderr)
-        return 1
-    return 0
+    return code

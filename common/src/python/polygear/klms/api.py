@@ -12,14 +12,19 @@ one-line reason; run.sh turns it into exit 3 (input) or 4 (output).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import requests
 
 from polygear.core.jsonfile import write_json_atomic
 
+# Seconds to connect, and to wait for each answer: bounded, so a silent server fails the task in
+# seconds to minutes, never hangs it.
 TIMEOUT = (10, 300)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ApiError(Exception):
@@ -27,7 +32,18 @@ class ApiError(Exception):
 
 
 def task_url(endpoint: str, task_id: str, signature: str, route: str) -> str:
-    return f"{endpoint.rstrip('/')}/api/v2/task/{task_id}/{signature}/{route}"
+    """The task route, each of id and signature percent-encoded as one path segment.
+
+    An id like `../../admin/x` or `t1?x=` must not send the bearer token to another path.
+    """
+    for what, value in (("task id", task_id), ("signature", signature)):
+        if not value or _CONTROL.search(value):
+            raise ApiError(f"{what}: expected a non-empty value without control characters, found {value!r}")
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ApiError(f"endpoint: expected an http(s)://host[:port][/path] URL, found {endpoint!r}")
+    segments = "/".join(quote(v, safe="") for v in (task_id, signature))
+    return f"{endpoint.rstrip('/')}/api/v2/task/{segments}/{route}"
 
 
 def _answer(resp: requests.Response, url: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from polygear.core import redact
 from polygear.klms import api
 
 USAGE = {
@@ -23,12 +24,14 @@ def api_command(argv: Sequence[str]) -> int:
     if len(argv) - 1 != count:
         print(f"usage: run {argv[0]} {usage}", file=sys.stderr)
         return 2
+    if argv[0] == "klms-fetch":
+        redact.register([argv[1]])  # the token ("Bearer ..."): never in an error line
     try:
         if argv[0] == "klms-fetch":
             api.fetch_input(argv[1], argv[2], argv[3], argv[4], Path(argv[5]))
         else:
             api.post_output(argv[1], argv[2], argv[3], Path(argv[4]))
     except api.ApiError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact.redact(str(exc))}", file=sys.stderr)
         return 1
     return 0

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import urllib3
 from minio import Minio
 from minio.error import S3Error
 
@@ -40,13 +41,50 @@ class Transfer:
     bytes_written: int = 0
 
 
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        return default
+
+
+# Bounded network waits (the minio SDK's defaults are 300 s reads, retried 5 times: ~30 minutes
+# against a server that accepts connections and never answers). Seconds; the environment
+# variables override them (SECURITY.md).
+CONNECT_TIMEOUT = _env_number("POLYGEAR_S3_CONNECT_TIMEOUT", 10)
+READ_TIMEOUT = _env_number("POLYGEAR_S3_READ_TIMEOUT", 60)
+RETRIES = int(_env_number("POLYGEAR_S3_RETRIES", 2))
+
+
+class Unreachable(Exception):
+    """The MinIO endpoint refused, dropped or did not answer in time (reported as 504)."""
+
+
 def client(settings: MinioSettings) -> Minio:
+    http = urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+        retries=urllib3.Retry(total=RETRIES, backoff_factor=0.5, status_forcelist=(500, 502, 503, 504)),
+        maxsize=THREADS + 2,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=os.environ.get("SSL_CERT_FILE"),  # else the system's CA store
+    )
     return Minio(
         settings.endpoint,
         access_key=settings.access_key,
         secret_key=settings.secret_key,
         session_token=settings.session_token,
         secure=settings.secure,
+        http_client=http,
+    )
+
+
+def unreachable(endpoint: str, exc: BaseException) -> Unreachable:
+    """One line naming the endpoint and the limits, from urllib3's nested retry errors."""
+    reason = getattr(exc, "reason", None) or exc
+    return Unreachable(
+        f"MinIO endpoint {endpoint} did not answer (connect timeout {CONNECT_TIMEOUT} s, read timeout "
+        f"{READ_TIMEOUT} s, {RETRIES} retries): {type(reason).__name__}"
     )
 
 
@@ -107,5 +145,5 @@ def upload(mc: Minio, src: Path, path: ObjectPath) -> int:
 
 def remove(mc: Minio, paths: Iterable[ObjectPath]) -> None:
     for p in paths:
-        with contextlib.suppress(S3Error):  # best effort: removing what this run uploaded
+        with contextlib.suppress(S3Error, urllib3.exceptions.HTTPError):  # best effort: this run's objects
             mc.remove_object(p.bucket, p.key)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 
 def free_port() -> int:
@@ -86,7 +87,22 @@ class KlmsApi:
     posted: list[Any] = field(default_factory=list)
     refused: list[dict[str, list[str]]] = field(default_factory=list)  # schema errors of refused POSTs
     auth_seen: list[str | None] = field(default_factory=list)
+    paths_seen: list[str] = field(default_factory=list)  # raw request paths, as sent
     url: str = ""
+
+    def route(self, raw_path: str) -> str | None:
+        """The route ("input"/"output") a raw path asks for on this task, or None.
+
+        Like a real web server: the path is split into segments first, then each is decoded, so
+        an id containing "/" only matches when it was sent as one percent-encoded segment.
+        """
+        prefix = "/api/v2/task/"
+        if not raw_path.startswith(prefix):
+            return None
+        segments = raw_path[len(prefix) :].split("/")
+        if len(segments) != 3 or [unquote(x) for x in segments[:2]] != [self.task_id, self.signature]:
+            return None
+        return segments[2]
 
     def args(self) -> list[str]:
         """run.sh's four arguments for this task: token, endpoint URL, task id, signature."""
@@ -108,7 +124,8 @@ def klms_api(api: KlmsApi) -> Iterator[KlmsApi]:
             self.wfile.write(data)
 
         def do_GET(self) -> None:
-            if self.path != f"/api/v2/task/{api.task_id}/{api.signature}/input":
+            api.paths_seen.append(self.path)
+            if api.route(self.path) != "input":
                 return self._send(404, json.dumps({"success": False, "message": "no such task"}))
             api.auth_seen.append(self.headers.get("Authorization"))
             if self.headers.get("Authorization") != api.token:
@@ -117,7 +134,8 @@ def klms_api(api: KlmsApi) -> Iterator[KlmsApi]:
             self._send(api.input_status, body)
 
         def do_POST(self) -> None:
-            if self.path != f"/api/v2/task/{api.task_id}/{api.signature}/output":
+            api.paths_seen.append(self.path)
+            if api.route(self.path) != "output":
                 return self._send(404, json.dumps({"success": False, "message": "no such task"}))
             length = int(self.headers.get("Content-Length") or 0)
             doc = json.loads(self.rfile.read(length) or b"null")

@@ -162,3 +162,51 @@ def test_inside_the_image(s3: str) -> None:
         [engine, "run", "--rm", "--network=none", tag, "only-one-arg"], capture_output=True, text=True, check=False
     )
     assert usage.returncode == 2 and "usage:" in usage.stderr
+
+
+def test_task_id_and_signature_travel_as_single_encoded_segments(s3: str) -> None:
+    """An id like `../../admin/x` or `t1?x=` must not send the token to another path."""
+    api = KlmsApi(task_id="../../admin/x", signature="t1?x=", result=task(s3, "lake/split-encoded/"))
+    run = run_task(api, PEX, GEAR_DIR)
+    assert run.returncode == 0, run.stderr
+    assert api.paths_seen == [
+        "/api/v2/task/..%2F..%2Fadmin%2Fx/t1%3Fx%3D/input",
+        "/api/v2/task/..%2F..%2Fadmin%2Fx/t1%3Fx%3D/output",
+    ]
+    assert api.token not in run.stdout + run.stderr
+
+
+def test_sigterm_is_passed_on_and_the_failure_is_still_posted(tmp_path: Path) -> None:
+    """run.sh itself, with a stand-in for /bin/run whose KLMS step runs until it is signalled."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    fake = tmp_path / "run"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'log="{tmp_path}/calls"\n'
+        'case "$1" in\n'
+        '  klms-fetch) echo fetch >>"$log"; echo "{}" >"$6" ;;\n'
+        "  --klms)\n"
+        "    trap 'echo got-term >>\"$log\"; "
+        'echo "{\\"status\\": 500, \\"message\\": \\"tool cancelled by SIGTERM\\", \\"outputs\\": {}, \\"metrics\\": {}}" >"$3"; exit 143\' TERM\n'
+        '    echo klms >>"$log"; while :; do sleep 0.1; done ;;\n'
+        '  klms-post) echo "post $(cat "$5")" >>"$log" ;;\n'
+        "esac\n"
+    )
+    fake.chmod(0o755)
+    env = {**os.environ, "POLYGEAR_RUN": str(fake), "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen(["sh", RUN_SH, "Bearer t", "http://127.0.0.1:9", "task-1", "sig-1"], env=env)
+    calls = tmp_path / "calls"
+    deadline = time.monotonic() + 30
+    while not (calls.exists() and "klms" in calls.read_text().split()):
+        assert time.monotonic() < deadline, "the KLMS step never started"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 143
+    lines = calls.read_text().splitlines()
+    assert lines[:3] == ["fetch", "klms", "got-term"]
+    assert lines[3].startswith("post ") and "tool cancelled by SIGTERM" in lines[3]
+    assert not list(tmp_path.glob("klms-task.*"))  # run.sh's temporary data is gone
