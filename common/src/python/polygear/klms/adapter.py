@@ -94,20 +94,17 @@ def _upload(mc: Minio | None, plan: Plan, overwrite: bool) -> int:
             raise UserError("minio", "expected MinIO settings to upload outputs")
         return 0
     if not overwrite:
-        existing = [str(t) for t in targets if storage.exists(mc, t)]
+        existing = [str(t) for t in storage.existing(mc, targets)]
         if existing:
             raise OutputExists(
                 f"output object(s) already exist: {', '.join(existing[:5])}; set \"overwrite\": true to replace them"
             )
-    uploaded: list[ObjectPath] = []
-    written = 0
+    items = [(src, obj) for _, group in plan.values() for src, obj in group]
+    started: list[ObjectPath] = []  # an upload stopped half-way (a failure, a signal) is removed too
     try:
-        for _, items in plan.values():
-            for src, obj in items:
-                uploaded.append(obj)  # before: an upload stopped half-way is removed too
-                written += storage.upload(mc, src, obj)
+        written = storage.upload_all(mc, items, started)
     except BaseException:
-        storage.remove(mc, uploaded)
+        storage.remove(mc, list(started))
         raise
     return written
 

@@ -137,6 +137,37 @@ def download_all(mc: Minio, items: Iterable[tuple[ObjectPath, Path]], threads: i
         return sum(pool.map(lambda item: download(mc, *item), list(items)))
 
 
+def existing(mc: Minio, paths: Iterable[ObjectPath]) -> list[ObjectPath]:
+    """Which of `paths` exist, with one listing per folder instead of one request per object
+    (20,000 outputs took minutes one HEAD at a time)."""
+    wanted = list(paths)
+    folders: dict[tuple[str, str], set[str]] = {}
+    for p in wanted:
+        folders.setdefault((p.bucket, p.key.rpartition("/")[0]), set())
+    for (bucket, folder), found in folders.items():
+        try:
+            for obj in mc.list_objects(bucket, prefix=f"{folder}/" if folder else "", recursive=False):
+                found.add(str(obj.object_name))
+        except S3Error as exc:
+            if exc.code not in MISSING:
+                raise
+    return [p for p in wanted if p.key in folders[(p.bucket, p.key.rpartition("/")[0])]]
+
+
+def upload_all(
+    mc: Minio, items: Iterable[tuple[Path, ObjectPath]], started: list[ObjectPath], threads: int = THREADS
+) -> int:
+    """Several files at once (bounded pool); returns the total bytes. Each object is added to
+    `started` before its upload begins, so that a caller can remove exactly what this run touched."""
+
+    def one(item: tuple[Path, ObjectPath]) -> int:
+        started.append(item[1])
+        return upload(mc, *item)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return sum(pool.map(one, list(items)))
+
+
 def upload(mc: Minio, src: Path, path: ObjectPath) -> int:
     size = src.stat().st_size
     mc.fput_object(path.bucket, path.key, str(src), part_size=PART_SIZE, num_parallel_uploads=2)
