@@ -319,9 +319,12 @@ def _histogram(sample: Sequence[float], lo: float, hi: float, total: int, intege
     nbins = len(edges) - 1
     first, width = edges[0], (edges[-1] - edges[0]) / nbins
     raw = [0] * nbins
-    for x in sample:
-        i = int((x - first) / width)
-        raw[min(max(i, 0), nbins - 1)] += 1
+    if width > 0:
+        for x in sample:
+            i = int((x - first) / width)
+            raw[min(max(i, 0), nbins - 1)] += 1
+    else:  # one value so large that +-0.5 vanishes in float precision: a single bar
+        raw[0] = len(sample)
     sampled = len(sample) < total
     counts = raw
     if sampled:  # scale to the full count; largest remainders keep the sum exactly `total`

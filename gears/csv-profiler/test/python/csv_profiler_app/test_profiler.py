@@ -472,3 +472,12 @@ def test_metadata_summary() -> None:
         "missing_cells": 2,
     }
     assert math.isfinite(summary["rows"])
+
+
+def test_a_single_huge_integer_gets_one_histogram_bar(tmp_path: Path) -> None:
+    """123456789012345678901234567890 +- 0.5 is the same float: the bar must not divide by zero."""
+    table = tmp_path / "huge.csv"
+    table.write_text("id,n\na,123456789012345678901234567890\nb,123456789012345678901234567890\n")
+    profile = profile_table(table)
+    column = next(c for c in profile["columns"] if c["name"] == "n")
+    assert (column["type"], column["histogram"]["counts"]) == ("integer", [2])
