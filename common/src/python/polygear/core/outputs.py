@@ -11,6 +11,7 @@ import errno
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from types import TracebackType
 
@@ -64,7 +65,8 @@ def _move(entry: Path, target: Path) -> None:
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
-    partial = target.with_name(f".{target.name}.polygear-partial")
+    # A short fixed-length name: `target` may already be 255 bytes long.
+    partial = target.with_name(f".polygear-partial-{uuid.uuid4().hex[:12]}")
     try:
         if entry.is_dir() and not entry.is_symlink():
             shutil.copytree(entry, partial, symlinks=True)

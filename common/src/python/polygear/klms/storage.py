@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -110,7 +111,7 @@ def download(mc: Minio, path: ObjectPath, dest: Path) -> int:
     """Download to `dest` via a temporary name; returns the size."""
     size = size_of(mc, path)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.part")
+    tmp = dest.with_name(f".part-{uuid.uuid4().hex[:12]}")  # short: dest's name may be 255 bytes
     written = 0
     try:
         response = mc.get_object(path.bucket, path.key)

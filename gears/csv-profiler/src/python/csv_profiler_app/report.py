@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from polygear.core.jsonfile import write_text_atomic
+from polygear.core.naming import OutputNames
 
 
 def metadata_summary(profile: dict[str, Any]) -> dict[str, Any]:
@@ -31,16 +32,19 @@ def metadata_summary(profile: dict[str, Any]) -> dict[str, Any]:
 def write_report(profile: dict[str, Any], out_dir: Path, stem: str) -> list[Path]:
     """Write `<stem>_profile.json` and a self-contained `<stem>_profile.html` into `out_dir`.
 
-    Both are written to temporary names first and renamed only when both are complete, so a
-    crash never leaves a half-written report that looks finished.
+    Each is written to a temporary name and renamed (and the run publishes its outputs only when
+    it succeeded), so a crash never leaves a half-written report that looks finished.
     """
     out_dir = Path(out_dir)
-    if not stem or Path(stem).name != stem:
-        raise ValueError(f"stem must be a plain file name stem, got {stem!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
+    # The stem comes from the input's name: `..csv` has the stem "." (a hidden `._profile.json`).
+    names = OutputNames()
     documents = [
-        (out_dir / f"{stem}_profile.json", json.dumps(profile, indent=2, allow_nan=False, ensure_ascii=False) + "\n"),
-        (out_dir / f"{stem}_profile.html", _render_html(profile)),
+        (
+            out_dir / names.allocate(f"{stem}_profile.json"),
+            json.dumps(profile, indent=2, allow_nan=False, ensure_ascii=False) + "\n",
+        ),
+        (out_dir / names.allocate(f"{stem}_profile.html"), _render_html(profile)),
     ]
     for final, text in documents:
         write_text_atomic(final, text)

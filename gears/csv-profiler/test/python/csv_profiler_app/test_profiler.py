@@ -481,3 +481,13 @@ def test_a_single_huge_integer_gets_one_histogram_bar(tmp_path: Path) -> None:
     profile = profile_table(table)
     column = next(c for c in profile["columns"] if c["name"] == "n")
     assert (column["type"], column["histogram"]["counts"]) == ("integer", [2])
+
+
+@pytest.mark.parametrize(
+    ("stem", "names"), [(".", ["_profile.html", "_profile.json"]), ("..", ["_profile.html", "_profile.json"])]
+)
+def test_inputs_named_dot_csv_give_visible_report_names(tmp_path: Path, stem: str, names: list[str]) -> None:
+    """`..csv` has the stem "." : the report must not be a hidden `._profile.json` (nor crash)."""
+    written = write_report(profile_table(LABS), tmp_path / "out", stem=stem)
+    assert sorted(p.name for p in written) == names
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == names

@@ -7,18 +7,19 @@ handles), never by the size of the input. Knows nothing of Flywheel or KLMS.
 from __future__ import annotations
 
 import csv
-import re
 import string
+import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from polygear.core.errors import InputError
+from polygear.core.naming import OutputNames, safe_component
 from polygear.core.tabular import not_utf8_error, resolve_delimiter
 
 PATTERN_FIELDS = {"stem", "value", "suffix", "column"}
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+PATTERN_WHERE = "config.output_pattern"
 # csv's default limit (128 KiB) is too small for some real exports (long free-text cells).
 csv.field_size_limit(64 * 1024 * 1024)
 
@@ -35,27 +36,57 @@ class SplitResult:
 
 
 def check_pattern(pattern: str) -> None:
+    """Refuse, before any row is read, a pattern that cannot give plain, visible file names."""
+    _refuse_control_characters(pattern)
     try:
-        names = {f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None}
+        fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(pattern) if f is not None]
     except ValueError as exc:
-        raise InputError("config.output_pattern", f"invalid pattern {pattern!r}: {exc}") from None
+        raise InputError(PATTERN_WHERE, f"invalid pattern {pattern!r}: {exc}") from None
+    _refuse_format_specs(fields)
+    names = {f for f, _, _ in fields}
     unknown = names - PATTERN_FIELDS
     if unknown:
         raise InputError(
-            "config.output_pattern",
-            f"unknown field(s) {', '.join(sorted(unknown))}; expected some of {{{'}, {'.join(sorted(PATTERN_FIELDS))}}}",
+            PATTERN_WHERE,
+            f"unknown field(s) {', '.join(sorted(f or '{}' for f in unknown))}; "
+            f"expected some of {{{'}, {'.join(sorted(PATTERN_FIELDS))}}}",
         )
     if "value" not in names:
-        raise InputError(
-            "config.output_pattern", f"pattern {pattern!r} must contain {{value}}, or every row lands in one file"
-        )
+        raise InputError(PATTERN_WHERE, f"pattern {pattern!r} must contain {{value}}, or every row lands in one file")
     if "/" in pattern or "\\" in pattern:
-        raise InputError("config.output_pattern", "pattern must name a file, not a path")
+        raise InputError(PATTERN_WHERE, "pattern must name a file, not a path")
+    if pattern.startswith("."):
+        raise InputError(
+            PATTERN_WHERE,
+            f"pattern {pattern!r} starts with a dot, which makes hidden files (and could overwrite .metadata.json)",
+        )
+
+
+def _refuse_control_characters(pattern: str) -> None:
+    """A NUL ends a C string (the OS call fails: a crash, not an error); others make names nobody can type."""
+    for pos, ch in enumerate(pattern, start=1):
+        if unicodedata.category(ch) == "Cc":
+            raise InputError(
+                PATTERN_WHERE, f"pattern contains the control character U+{ord(ch):04X} (character {pos}); remove it"
+            )
+
+
+def _refuse_format_specs(fields: list[tuple[str, str | None, str | None]]) -> None:
+    """Only plain `{field}`s: a format spec can pad a name past any length limit, and `!r` adds quotes."""
+    for name, spec, conversion in fields:
+        if conversion is not None:
+            raise InputError(
+                PATTERN_WHERE, f"field {{{name}!{conversion}}} has a conversion; use the plain field {{{name}}}"
+            )
+        if spec:
+            raise InputError(
+                PATTERN_WHERE, f"field {{{name}:{spec}}} has a format spec; use the plain field {{{name}}}"
+            )
 
 
 def safe_value(value: str) -> str:
-    cleaned = _UNSAFE.sub("_", value.strip()).strip("._")
-    return cleaned[:100] or "_empty_"
+    """A key value as a file-name piece (kept under this name for callers of the splitter)."""
+    return safe_component(value)
 
 
 class _Writers:
@@ -101,22 +132,14 @@ def split_csv(
     check_pattern(output_pattern)
     out_dir.mkdir(parents=True, exist_ok=True)
     result = SplitResult()
-    used_names: set[str] = set()
+    names = OutputNames()
     writers = _Writers(out_dir, sep, max(1, max_open_files))
     try:
         with open(source, encoding="utf-8-sig", newline="") as fh:
             reader = csv.reader(fh, delimiter=sep)
             try:
-                header = next(reader, None)
-                if header is None or header == []:
-                    raise InputError(source.name, "file is empty: expected a header row")
-                if column not in header:
-                    shown = ", ".join(repr(h) for h in header[:20])
-                    raise InputError(
-                        "config.column",
-                        f"column {column!r} not found in the header of {source.name} (columns: {shown})",
-                    )
-                key_idx, ncols = header.index(column), len(header)
+                header = next(reader, None) or []
+                key_idx, ncols = _key_index(header, column, source), len(header)
                 out_header = header if keep_key_column else header[:key_idx] + header[key_idx + 1 :]
                 for row in reader:
                     if not row:
@@ -131,7 +154,7 @@ def split_csv(
                     name = result.files.get(value)
                     first = name is None
                     if name is None:
-                        name = _new_name(output_pattern, source, column, value, used_names)
+                        name = _new_name(output_pattern, source, column, value, names)
                         result.files[value] = name
                         result.counts[value] = 0
                     writer = writers.get(name, out_header if first else None)
@@ -147,14 +170,32 @@ def split_csv(
     return result
 
 
-def _new_name(pattern: str, source: Path, column: str, value: str, used: set[str]) -> str:
+def _key_index(header: list[str], column: str, source: Path) -> int:
+    """Where the key column is; refuse a header without it, or with it twice (which one would split?)."""
+    if not header:
+        raise InputError(source.name, "file is empty: expected a header row")
+    positions = [i for i, name in enumerate(header) if name == column]
+    if not positions:
+        shown = ", ".join(repr(h) for h in header[:20])
+        raise InputError(
+            "config.column", f"column {column!r} not found in the header of {source.name} (columns: {shown})"
+        )
+    if len(positions) > 1:
+        shown = ", ".join(str(i + 1) for i in positions[:-1]) + f" and {positions[-1] + 1}"
+        fix = "rename one of them" if len(positions) == 2 else "rename all but one of them"
+        raise InputError(
+            "config.column",
+            f"column {column!r} appears more than once in the header of {source.name} (positions {shown}); {fix}",
+        )
+    return positions[0]
+
+
+def _new_name(pattern: str, source: Path, column: str, value: str, names: OutputNames) -> str:
+    """The output file for a new key value: made safe and unique by `OutputNames`.
+
+    Two values can sanitise to the same name ("a/b" and "a_b"), or differ only in case ("Boston",
+    "boston", one file on macOS and Windows): never merge them silently. An input named `..csv` has
+    the stem "."; `allocate` drops the leading dots rather than write hidden files.
+    """
     stem, suffix = source.stem, source.suffix or ".csv"
-    base = pattern.format(stem=stem, value=safe_value(value), suffix=suffix, column=safe_value(column))
-    name, n = base, 1
-    # Two values can sanitise to the same name ("a/b" and "a_b"): never merge them silently.
-    while name in used:
-        n += 1
-        p = Path(base)
-        name = f"{p.stem}-{n}{p.suffix}"
-    used.add(name)
-    return name
+    return names.allocate(pattern.format(stem=stem, value=safe_value(value), suffix=suffix, column=safe_value(column)))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,112 @@ def test_pattern_must_contain_value(tmp_path: Path) -> None:
         split_csv(DATA / "visits.csv", tmp_path, column="site", output_pattern="{stem}.csv")
     with pytest.raises(InputError, match="unknown field"):
         split_csv(DATA / "visits.csv", tmp_path, column="site", output_pattern="{value}{nope}")
+
+
+# Hostile-input review: one regression test (or parametrised group) per class of bug.
+
+
+def test_values_differing_only_in_case_get_distinct_files(tmp_path: Path) -> None:
+    """macOS and Windows ignore case: `Boston` and `boston` must not share one file there."""
+    res = split_csv(DATA / "visits_case.csv", tmp_path, column="site")
+    assert res.files == {
+        "Boston": "visits_case_Boston.csv",
+        "boston": "visits_case_boston-2.csv",
+        "BOSTON": "visits_case_BOSTON-3.csv",
+    }
+    assert len({name.casefold() for name in res.files.values()}) == 3
+    assert read_rows(tmp_path / "visits_case_boston-2.csv") == [
+        ["subject", "site", "visit"],
+        ["S002", "boston", "1"],
+        ["S002", "boston", "2"],
+    ]
+    assert res.counts == {"Boston": 2, "boston": 2, "BOSTON": 1}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("{value:.<300}", "field {value:.<300} has a format spec; use the plain field {value}"),
+        ("{stem}_{value:>5}{suffix}", "field {value:>5} has a format spec; use the plain field {value}"),
+        ("{value!r}{suffix}", "field {value!r} has a conversion; use the plain field {value}"),
+        ("{value}\x00.csv", "pattern contains the control character U+0000 (character 8); remove it"),
+        ("{value}\n.csv", "pattern contains the control character U+000A (character 8); remove it"),
+        ("\x1b[31m{value}.csv", "pattern contains the control character U+001B (character 1); remove it"),
+        (
+            ".{value}.csv",
+            "pattern '.{value}.csv' starts with a dot, which makes hidden files (and could overwrite .metadata.json)",
+        ),
+        (
+            ".metadata{value}.json",
+            "pattern '.metadata{value}.json' starts with a dot, which makes hidden files "
+            "(and could overwrite .metadata.json)",
+        ),
+    ],
+)
+def test_hostile_output_pattern_is_refused_before_reading(tmp_path: Path, pattern: str, message: str) -> None:
+    """Config-time: the input is not even opened (it does not exist here) and no output folder appears."""
+    out = tmp_path / "out"
+    with pytest.raises(InputError) as err:
+        split_csv(tmp_path / "missing.csv", out, column="site", output_pattern=pattern)
+    assert (err.value.where, err.value.message) == ("config.output_pattern", message)
+    assert not out.exists()
+
+
+def test_long_names_are_capped_stably_and_stay_distinct(tmp_path: Path) -> None:
+    """A 244-byte input name plus a 100-character value: capped at 255 bytes, `.csv` kept, a hash of
+    the full name added, so two values sharing a long prefix stay apart and reruns agree."""
+    src = tmp_path / ("s" * 240 + ".csv")
+    values = ["v" * 99 + "1", "v" * 99 + "2"]
+    src.write_text("id,k\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values * 2)), encoding="utf-8")
+    first = split_csv(src, tmp_path / "a", column="k")
+    again = split_csv(src, tmp_path / "b", column="k")
+    assert first.files == again.files
+    for value in values:
+        full = "s" * 240 + "_" + value + ".csv"
+        expected = "s" * 240 + "-" + hashlib.sha256(full.encode()).hexdigest()[:10] + ".csv"
+        assert first.files[value] == expected and len(expected.encode()) == 255
+        assert [r[1] for r in read_rows(tmp_path / "a" / expected)[1:]] == [value, value]
+
+
+def test_duplicated_key_column_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        split_csv(DATA / "visits_dup_site.csv", tmp_path / "out", column="site")
+    assert (err.value.where, err.value.message) == (
+        "config.column",
+        "column 'site' appears more than once in the header of visits_dup_site.csv (positions 2 and 3); "
+        "rename one of them",
+    )
+    src = tmp_path / "three.csv"
+    src.write_text("k,a,k,k\n1,2,3,4\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"\(positions 1, 3 and 4\); rename all but one of them$"):
+        split_csv(src, tmp_path / "out3", column="k")
+    # Other duplicated columns are not the key: still fine.
+    src.write_text("a,a,k\n1,2,x\n", encoding="utf-8")
+    assert split_csv(src, tmp_path / "ok", column="k").files == {"x": "three_x.csv"}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("..csv", {"Boston": "_Boston.csv", "Chicago": "_Chicago.csv", "San Francisco": "_San_Francisco.csv"}),
+        ("...json", {"Boston": "_Boston.json", "Chicago": "_Chicago.json", "San Francisco": "_San_Francisco.json"}),
+        (".csv", {"Boston": "csv_Boston.csv", "Chicago": "csv_Chicago.csv", "San Francisco": "csv_San_Francisco.csv"}),
+    ],
+)
+def test_dot_named_inputs_give_visible_names(tmp_path: Path, name: str, expected: dict[str, str]) -> None:
+    """`Path("..csv").stem == "."`: the names were `._Boston.csv`, hidden (and `...json` gave `.._Boston.json`)."""
+    src = tmp_path / "in" / name
+    src.parent.mkdir()
+    src.write_bytes((DATA / "visits.csv").read_bytes())
+    res = split_csv(src, tmp_path / "out", column="site", delimiter="comma")
+    assert res.files == expected
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(expected.values())
+
+
+def test_dot_stem_cannot_make_metadata_json(tmp_path: Path) -> None:
+    """`..csv` + `{stem}{value}.json` + value `metadata` gave `.metadata.json`, which Flywheel would apply."""
+    src = tmp_path / "..csv"
+    src.write_text("id,k\n1,metadata\n", encoding="utf-8")
+    assert split_csv(src, tmp_path / "out", column="k", output_pattern="{stem}{value}.json").files == {
+        "metadata": "metadata.json"
+    }

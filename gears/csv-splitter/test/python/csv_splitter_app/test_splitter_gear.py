@@ -59,3 +59,59 @@ def test_image_runs_the_pex_with_its_manifest(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.outputs() == ["visits_Boston.csv", "visits_Chicago.csv", "visits_San_Francisco.csv"]
     assert (run.output_dir / "visits_Chicago.csv").read_text().splitlines()[0] == "subject,visit,score"
+
+
+# Hostile-input review, through the built pex: one test per class of bug.
+
+
+def test_pex_values_differing_only_in_case_get_distinct_files(tmp_path: Path) -> None:
+    run = run_pex(tool_pex(TOOL), MANIFEST, tmp_path, ["column=site"], [f"table={DATA / 'visits_case.csv'}"])
+    assert run.returncode == 0, run.stderr
+    assert run.outputs() == ["visits_case_BOSTON-3.csv", "visits_case_Boston.csv", "visits_case_boston-2.csv"]
+    assert (run.output_dir / "visits_case_boston-2.csv").read_text().splitlines() == [
+        "subject,site,visit",
+        "S002,boston,1",
+        "S002,boston,2",
+    ]
+
+
+def test_pex_hostile_pattern_is_refused_and_long_names_are_capped(tmp_path: Path) -> None:
+    table = f"table={DATA / 'visits.csv'}"
+    run = run_pex(tool_pex(TOOL), MANIFEST, tmp_path / "spec", ["column=site", "output_pattern={value:.<300}"], [table])
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        "error: config.output_pattern: field {value:.<300} has a format spec; use the plain field {value}"
+    )
+    assert run.outputs() == []
+    assert not list(run.gear_dir.glob(".polygear-staging-*"))
+
+    long_input = tmp_path / "in" / ("s" * 240 + ".csv")
+    long_input.parent.mkdir()
+    long_input.write_text("id,k\n1," + "v" * 99 + "1\n2," + "v" * 99 + "2\n", encoding="utf-8")
+    run = run_pex(tool_pex(TOOL), MANIFEST, tmp_path / "long", ["column=k"], [f"table={long_input}"])
+    assert run.returncode == 0, run.stderr
+    names = run.outputs()
+    assert len(names) == 2 and all(len(n.encode()) == 255 and n.endswith(".csv") for n in names)
+    assert sorted((run.output_dir / n).read_text().splitlines()[1][0] for n in names) == ["1", "2"]
+
+
+def test_pex_duplicated_key_column_is_one_line_error(tmp_path: Path) -> None:
+    run = run_pex(tool_pex(TOOL), MANIFEST, tmp_path, ["column=site"], [f"table={DATA / 'visits_dup_site.csv'}"])
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        "error: config.column: column 'site' appears more than once in the header of visits_dup_site.csv "
+        "(positions 2 and 3); rename one of them"
+    )
+    assert run.outputs() == []
+    assert not list(run.gear_dir.glob(".polygear-staging-*"))
+
+
+def test_pex_dot_named_input_gives_visible_outputs(tmp_path: Path) -> None:
+    """An input named `..csv` (stem ".") gave hidden `._Boston.csv`-style names."""
+    dotted = tmp_path / "in" / "..csv"
+    dotted.parent.mkdir()
+    dotted.write_bytes((DATA / "visits.csv").read_bytes())
+    run = run_pex(tool_pex(TOOL), MANIFEST, tmp_path / "run", ["column=site"], [f"table={dotted}"])
+    assert run.returncode == 0, run.stderr
+    assert run.outputs() == ["_Boston.csv", "_Chicago.csv", "_San_Francisco.csv"]
+    assert (run.output_dir / "_Chicago.csv").read_text().splitlines()[0] == "subject,site,visit,score"

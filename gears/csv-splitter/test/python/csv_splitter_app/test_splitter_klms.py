@@ -190,7 +190,7 @@ def test_sigterm_is_passed_on_and_the_failure_is_still_posted(tmp_path: Path) ->
         'case "$1" in\n'
         '  klms-fetch) echo fetch >>"$log"; echo "{}" >"$6" ;;\n'
         "  --klms)\n"
-        "    trap 'echo got-term >>\"$log\"; "
+        '    trap \'echo got-term >>"$log"; '
         'echo "{\\"status\\": 500, \\"message\\": \\"tool cancelled by SIGTERM\\", \\"outputs\\": {}, \\"metrics\\": {}}" >"$3"; exit 143\' TERM\n'
         '    echo klms >>"$log"; while :; do sleep 0.1; done ;;\n'
         '  klms-post) echo "post $(cat "$5")" >>"$log" ;;\n'
