@@ -47,6 +47,8 @@ from pants.util.value_interpolation import InterpolationContext
 
 MANIFEST_NAME = "manifest.json"
 LINT_CONFIG = "lint.toml"  # beside the manifest: rules turned off for this tool, with reasons
+# Committed descriptors generated from the manifests, which rules compare with what they generate.
+GENERATED_DESCRIPTORS = ("ccp_methods/*.json", "ccp_methods/README.md")
 SPEC_FILE = "__gear_manifest_lint.json"
 
 
@@ -102,10 +104,11 @@ async def gear_facts(request: GearFactsRequest, docker: DockerOptions) -> _GearF
     address = request.address
     wrapped = await Get(WrappedTarget, WrappedTargetRequest(address, description_of_origin="gear manifest lint"))
     target = wrapped.target
-    dockerfile_info, deps, lint_config = await MultiGet(
+    dockerfile_info, deps, lint_config, generated = await MultiGet(
         Get(DockerfileInfo, DockerfileInfoRequest(address)),
         Get(Targets, DependenciesRequest(target[Dependencies])),
         Get(Snapshot, PathGlobs([os.path.join(address.spec_path, LINT_CONFIG)])),
+        Get(Snapshot, PathGlobs(GENERATED_DESCRIPTORS)),
     )
     manifests = [
         d
@@ -155,6 +158,7 @@ async def gear_facts(request: GearFactsRequest, docker: DockerOptions) -> _GearF
         dockerfile_info.digest,
         manifest_sources.snapshot.digest,
         lint_config.digest,
+        generated.digest,
         *(b.digest for b in base_infos),
     )
     return _GearFacts(job, digests)

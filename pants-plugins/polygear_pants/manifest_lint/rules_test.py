@@ -82,7 +82,13 @@ def run_facts(deps: list[Any], lint_config_files: tuple[str, ...] = ()) -> _Gear
             MockGet(WrappedTarget, (WrappedTargetRequest,), lambda _: WrappedTarget(image_target())),
             MockGet(DockerfileInfo, (DockerfileInfoRequest,), dockerfile_info),
             MockGet(Targets, (DependenciesRequest,), lambda _: Targets(deps)),
-            MockGet(Snapshot, (PathGlobs,), lambda _: Snapshot.create_for_testing(lint_config_files, [])),
+            MockGet(
+                Snapshot,
+                (PathGlobs,),
+                lambda globs: Snapshot.create_for_testing(
+                    lint_config_files if any(g.endswith("lint.toml") for g in globs.globs) else (), []
+                ),
+            ),
             MockGet(SourceFiles, (SourceFilesRequest,), sources),
         ],
     )

@@ -23,6 +23,8 @@ def read_json_object(path: Path, what: str = "JSON file") -> dict[str, Any]:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}:{exc.lineno}:{exc.colno}", f"invalid JSON in {what}: {exc.msg}") from None
+    except RecursionError:
+        raise UserError(str(path), f"{what} is nested too deeply to read") from None
     if not isinstance(value, dict):
         raise UserError(str(path), f"expected a JSON object, found {type(value).__name__}")
     return value

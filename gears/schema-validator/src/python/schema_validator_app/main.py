@@ -105,6 +105,14 @@ def write_report(result: dict[str, Any], out_dir: Path, stem: str) -> Path:
     return path
 
 
+def report_stem(records_path: Path) -> str:
+    """The stem `write_report` names the report after: the records file's, or `records` (the input's
+    name) when the file name has none. `..csv` has the stem `.` and `...json` the stem `..`, which are
+    not names for a file, and `write_report` rightly refuses them."""
+    stem = Path(records_path).stem
+    return stem if stem.strip(".") else "records"
+
+
 def summary(result: dict[str, Any]) -> dict[str, Any]:
     """The few numbers worth putting in Flywheel file metadata (the full report is a file)."""
     return {key: result[key] for key in ("status", "records", "invalid_records", "violation_count", "schema")}
@@ -122,10 +130,11 @@ def _record_violations(
         return [_violation(number, record.line, "", None, PARSE, record.problem)]
     try:
         errors = sorted(validator.iter_errors(record.value), key=_error_order)
-    except RecursionError:  # e.g. a YAML record that contains itself through an alias
+    except RecursionError:  # a backstop: readers bound nesting (MAX_DEPTH), but a schema may recurse more a level
         return [_violation(number, record.line, "", None, PARSE, "record is nested too deeply (or contains itself)")]
     except Unresolvable as exc:
-        # Only reached when a record walks into the $ref: still the schema's fault, not the data's.
+        # Only reached when a record walks into a $ref that `check_references` let through, one that
+        # points into the document but at nothing: still the schema's fault, not the data's.
         ref = getattr(exc, "ref", None) or "?"
         message = f"cannot resolve a $ref: {ref!r} not found (other files and URLs are never fetched)"
         raise InputError(schema_name, message) from None

@@ -6,6 +6,11 @@ parsed whole, as their parsers require. A record that cannot be parsed (a bad JS
 CSV row) is yielded with its problem and reported as that record's violation; only a file that
 cannot be read as a whole (missing, bad encoding, unparseable JSON or YAML document) raises
 `InputError`. CSV/TSV cells are strings, so each is converted to the type the schema declares.
+
+Inputs may be hostile, so every reader refuses, as an `InputError` naming the file and line, what
+would otherwise exhaust the stack, the memory or the time of the run: values nested more than
+`MAX_DEPTH` levels deep, and YAML documents whose aliases expand beyond `MAX_YAML_ALIASES`
+references or `MAX_YAML_ALIAS_NODES` nodes (a "billion laughs" is a few hundred bytes).
 """
 
 from __future__ import annotations
@@ -45,16 +50,167 @@ _INTEGER = re.compile(r"[+-]?\d+")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _YAML_NULL = "tag:yaml.org,2002:null"
 
+# Bounds on untrusted input (see the README's "Limits on untrusted input"). Real records and schemas
+# stay far below them; a file beyond them is refused with one line naming the file and line.
+# Levels of arrays/objects (YAML sequences/mappings) one inside the other in one document. Python
+# recursion follows nesting (PyYAML's composer, jsonschema's validation, ~4 frames a level), so past
+# ~250 levels a record would exhaust the stack; 200 leaves room for the frames around the run.
+MAX_DEPTH: Final = 200
+# Alias references (`*name`) in one YAML document: data exported by tools uses a handful, if any.
+MAX_YAML_ALIASES: Final = 10_000
+# Nodes that aliases add to one YAML document once expanded (each reference counts every node under
+# its anchor, nested references included). PyYAML shares an aliased value instead of copying it, but
+# validation, error messages and reports walk the expanded tree: a nine-level "billion laughs" of a
+# few hundred bytes expands to 10**9 nodes. A document's own nodes are not counted: they cost memory
+# in proportion to the file's size.
+MAX_YAML_ALIAS_NODES: Final = 1_000_000
+_YAML_TOO_DEEP = "YAML document is nested too deeply to read (e.g. through chained merge keys); refusing it"
+# A JSON string (skipped whole, so that brackets inside it do not count) or a bracket, captured.
+_JSON_BRACKETS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|([\[\]{}])')
+_NESTING_STEP: Final = {"": 0, "[": 1, "{": 1, "]": -1, "}": -1}
+
 
 class _JsonLikeLoader(yaml.SafeLoader):
-    """SafeLoader minus timestamp resolution: JSON Schema sees JSON values, so `2024-01-05` must stay
-    the string that `format: date` checks, not become a `datetime.date` that fails `type: string`."""
+    """SafeLoader minus timestamp resolution, within the bounds on untrusted input.
+
+    Without timestamps: JSON Schema sees JSON values, so `2024-01-05` must stay the string that
+    `format: date` checks, not become a `datetime.date` that fails `type: string`.
+
+    Bounded: each document is checked as it is composed (nesting, alias references) and once composed
+    (its size and nesting with aliases expanded), before anything is constructed from it, so a bomb
+    costs no more than its own text. Beyond a bound it raises `InputError` naming `name` and the line.
+    """
+
+    def __init__(self, stream: str, name: str = "<yaml>", max_depth: int = MAX_DEPTH) -> None:
+        super().__init__(stream)
+        self._name = name
+        self._max_depth = max_depth
+        self._depth = 0  # collections open around the node being composed
+        self._aliases = 0  # alias references seen in the current document
+
+    def compose_document(self) -> yaml.Node | None:
+        self._depth = self._aliases = 0
+        node = super().compose_document()
+        if node is not None:
+            self._check_expansion(node)
+        return node
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                message = f"YAML document has more than {MAX_YAML_ALIASES} alias references (limit); refusing it"
+                raise self._refusal(self._next_line(), message)
+            return super().compose_node(parent, index)
+        if not self.check_event(yaml.CollectionStartEvent):
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > self._max_depth:
+                raise self._refusal(self._next_line(), too_deep(self._max_depth))
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def _next_line(self) -> int:
+        """PyYAML's 0-based line of the event about to be composed."""
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in the stubs
+        return event.start_mark.line if event.start_mark is not None else 0
+
+    def _check_expansion(self, root: yaml.Node) -> None:
+        """Refuse a composed document that its aliases make too big, too deep or infinite."""
+        expanded = _expanded_size_and_depth(root)
+        line = root.start_mark.line
+        if expanded is None:
+            raise self._refusal(line, "YAML document contains itself through an alias; refusing it")
+        size, depth = expanded
+        if size > MAX_YAML_ALIAS_NODES:
+            message = f"YAML document expands to more than {MAX_YAML_ALIAS_NODES} nodes through aliases (limit)"
+            raise self._refusal(line, message + "; refusing it")
+        if depth > self._max_depth:
+            raise self._refusal(line, too_deep(self._max_depth, " through aliases"))
+
+    def _refusal(self, line: int, message: str) -> InputError:
+        """`line` is PyYAML's 0-based mark line."""
+        return InputError(f"{self._name}:{line + 1}", message)
 
 
 _JsonLikeLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _yaml_children(node: yaml.Node) -> list[yaml.Node]:
+    """A composed node's children (a mapping's keys and values): what an alias would repeat."""
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _expanded_size_and_depth(root: yaml.Node) -> tuple[int, int] | None:
+    """(nodes that aliases add, collections nested) of a composed YAML document once every alias is
+    expanded; None when the document contains itself (an alias to a collection still open).
+
+    An aliased node is one object shared by every reference, so this walks each node once and adds
+    up sizes (memoised), iteratively: linear in the text, whatever the expansion (10**9 nodes for a
+    billion laughs), and no recursion for a deep document.
+    """
+    size: dict[int, int] = {}  # id(node) -> nodes in its expanded tree, itself included
+    depth: dict[int, int] = {}  # id(node) -> collections nested in its expanded tree, itself included
+    open_nodes: set[int] = set()  # started, children not done: the path from the root (LIFO order)
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            children = _yaml_children(node)
+            size[key] = 1 + sum(size[id(child)] for child in children)
+            deepest = max((depth[id(child)] for child in children), default=0)
+            depth[key] = deepest + 1 if isinstance(node, yaml.CollectionNode) else 0
+            open_nodes.discard(key)
+        elif key in open_nodes:
+            return None
+        elif key not in size:
+            open_nodes.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in _yaml_children(node))
+    return size[id(root)] - len(size), depth[id(root)]
+
+
+def too_deep(limit: int, how: str = "") -> str:
+    """The one message for a value nested beyond `limit` (records and schemas, every format)."""
+    return f"nested more than {limit} levels deep{how} (limit); refusing it"
+
+
+def _json_too_deep(text: str, limit: int) -> int | None:
+    """Offset of the first `[` or `{` that opens more than `limit` levels deep in JSON `text`, else None.
+
+    Meant for text that parsed (or parsed until Python's recursion limit): strings are then matched
+    whole, so brackets inside them do not count. The usual case runs at C speed (regex, map,
+    accumulate, max); only text over the limit pays for a Python loop to find the place.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return None
+    steps = map(_NESTING_STEP.__getitem__, _JSON_BRACKETS.findall(text))
+    if max(itertools.accumulate(steps), default=0) <= limit:
+        return None
+    level = 0
+    for match in _JSON_BRACKETS.finditer(text):
+        level += _NESTING_STEP[match.group(1) or ""]
+        if level > limit:
+            return match.start()
+    return None
+
+
+class _TooDeep(Exception):
+    """A CSV cell's JSON nested beyond `MAX_DEPTH`; the row adds its `line`, the reader the file."""
+
+    def __init__(self, line: int | None = None) -> None:
+        super().__init__(line)
+        self.line = line
 
 
 class _Record(NamedTuple):
@@ -139,9 +295,10 @@ def _encoding_error(where: str, exc: UnicodeDecodeError) -> InputError:
     return InputError(where, f"not valid UTF-8 (byte 0x{byte:02x}); re-encode the file as UTF-8")
 
 
-def _parse_json_document(name: str, text: str) -> Any:
+def _parse_json_document(name: str, text: str, max_depth: int = MAX_DEPTH) -> Any:
+    """The JSON value of a whole file; nesting beyond `max_depth` is refused with its line."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         hint = ""
         if exc.msg == "Extra data":
@@ -149,8 +306,18 @@ def _parse_json_document(name: str, text: str) -> Any:
         raise InputError(f"{name}:{exc.lineno}:{exc.colno}", f"invalid JSON: {exc.msg}{hint}") from None
     except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
         raise InputError(name, f"invalid JSON: {exc}") from None
-    except RecursionError:
-        raise InputError(name, "invalid JSON: nested too deeply to parse") from None
+    except RecursionError:  # nested far beyond the limit: only the place is left to find
+        raise _json_depth_error(name, text, _json_too_deep(text, max_depth), max_depth) from None
+    offset = _json_too_deep(text, max_depth)
+    if offset is not None:
+        raise _json_depth_error(name, text, offset, max_depth)
+    return value
+
+
+def _json_depth_error(name: str, text: str, offset: int | None, limit: int) -> InputError:
+    """`name:line` of the bracket at `offset` (just `name` when the place is unknown)."""
+    where = name if offset is None else f"{name}:{text.count(chr(10), 0, offset) + 1}"
+    return InputError(where, too_deep(limit))
 
 
 def _yaml_error(name: str, text: str, exc: yaml.YAMLError) -> InputError:
@@ -211,19 +378,26 @@ def _array_item_lines(text: str) -> list[int]:
 
 def _jsonl_records(path: Path) -> Generator[_Record, None, None]:
     """One record per non-blank line. A line that is not JSON is that record's `parse` violation, so
-    one bad line among millions does not hide the state of all the others."""
+    one bad line among millions does not hide the state of all the others. A line nested beyond
+    `MAX_DEPTH` is refused with the whole file, like every input beyond a bound: it is not a slip in
+    the data that a curator fixes record by record, and validating it would exhaust the stack."""
     for number, text in _open_lines(path):
         if not text.strip():
             continue
+        line = text.rstrip("\r\n")  # so that an error at the end of the line gets that line's column
         try:
-            # Without its line break, so that an error at the end of the line gets that line's column.
-            yield _Record(number, json.loads(text.rstrip("\r\n")))
+            value = json.loads(line)
         except json.JSONDecodeError as exc:
             yield _Record(number, None, f"invalid JSON at column {exc.colno}: {exc.msg}")
+            continue
         except ValueError as exc:
             yield _Record(number, None, f"invalid JSON: {exc}")
+            continue
         except RecursionError:
-            yield _Record(number, None, "invalid JSON: nested too deeply to parse")
+            raise InputError(f"{path.name}:{number}", too_deep(MAX_DEPTH)) from None
+        if _json_too_deep(line, MAX_DEPTH) is not None:
+            raise InputError(f"{path.name}:{number}", too_deep(MAX_DEPTH))
+        yield _Record(number, value)
 
 
 def _yaml_records(path: Path) -> Generator[_Record, None, None]:
@@ -233,29 +407,55 @@ def _yaml_records(path: Path) -> Generator[_Record, None, None]:
     Lines are where each document's (or list item's) content starts.
     """
     text = _read_text(path)
-    try:
-        loader = _JsonLikeLoader(text)  # checks for characters YAML forbids right away
-    except yaml.YAMLError as exc:
-        raise _yaml_error(path.name, text, exc) from None
+    loader = _yaml_loader(path.name, text, MAX_DEPTH)
     try:
         try:
-            nodes = _yaml_nodes(loader)
-            first = next(nodes, None)
-            if first is None:
-                return
-            second = next(nodes, None)
-            if second is None and isinstance(first, yaml.SequenceNode):
-                data = loader.construct_document(first)
-                if isinstance(data, list) and len(data) == len(first.value):
-                    for item_node, item in zip(first.value, data, strict=True):
-                        yield _Record(item_node.start_mark.line + 1, item)
-                    return
-                yield _Record(first.start_mark.line + 1, data)
-                return
-            for node in itertools.chain([first], [second] if second is not None else [], nodes):
-                yield _Record(node.start_mark.line + 1, loader.construct_document(node))
+            yield from _yaml_stream_records(loader)
         except yaml.YAMLError as exc:
             raise _yaml_error(path.name, text, exc) from None
+        except RecursionError:  # not by nesting (bounded as composed) but e.g. chained merge keys
+            raise InputError(path.name, _YAML_TOO_DEEP) from None
+    finally:
+        loader.dispose()
+
+
+def _yaml_stream_records(loader: _JsonLikeLoader) -> Generator[_Record, None, None]:
+    """The records of a YAML stream, as `_yaml_records` describes them."""
+    nodes = _yaml_nodes(loader)
+    first = next(nodes, None)
+    if first is None:
+        return
+    second = next(nodes, None)
+    if second is None and isinstance(first, yaml.SequenceNode):
+        data = loader.construct_document(first)
+        if isinstance(data, list) and len(data) == len(first.value):
+            for item_node, item in zip(first.value, data, strict=True):
+                yield _Record(item_node.start_mark.line + 1, item)
+            return
+        yield _Record(first.start_mark.line + 1, data)
+        return
+    for node in itertools.chain([first], [second] if second is not None else [], nodes):
+        yield _Record(node.start_mark.line + 1, loader.construct_document(node))
+
+
+def _yaml_loader(name: str, text: str, max_depth: int) -> _JsonLikeLoader:
+    """A bounded loader for `text`; it checks for characters YAML forbids right away."""
+    try:
+        return _JsonLikeLoader(text, name, max_depth)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(name, text, exc) from None
+
+
+def _yaml_document(name: str, text: str, max_depth: int = MAX_DEPTH) -> Any:
+    """The one document of a YAML file (None when there is none), within the bounds on untrusted
+    input; more than one document is an error, as for `yaml.safe_load`."""
+    loader = _yaml_loader(name, text, max_depth)
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as exc:
+        raise _yaml_error(name, text, exc) from None
+    except RecursionError:  # not by nesting (bounded as composed) but e.g. chained merge keys
+        raise InputError(name, _YAML_TOO_DEEP) from None
     finally:
         loader.dispose()
 
@@ -290,6 +490,8 @@ def _csv_records(path: Path, delimiter: str, schema: dict[str, Any] | bool | Non
     except csv.Error as exc:
         kind = "TSV" if delimiter == "\t" else "CSV"
         raise InputError(f"{path.name}:{reader.line_num}", f"malformed {kind}: {exc}") from None
+    except _TooDeep as exc:  # a cell of JSON text for an array or object column
+        raise InputError(f"{path.name}:{exc.line}", too_deep(MAX_DEPTH)) from None
 
 
 def _csv_header(reader: CsvReader, name: str) -> list[str] | None:
@@ -329,9 +531,12 @@ def _csv_row_record(start: int, header: list[str], row: list[str], coercers: lis
     if len(row) != len(header):
         return _Record(start, None, f"expected {len(header)} fields like the header, found {len(row)}")
     record: dict[str, Any] = {}
-    for name, cell, coerce in zip(header, row, coercers, strict=True):
-        if cell != "":
-            record[name] = coerce(cell)
+    try:
+        for name, cell, coerce in zip(header, row, coercers, strict=True):
+            if cell != "":
+                record[name] = coerce(cell)
+    except _TooDeep:
+        raise _TooDeep(start) from None
     return _Record(start, record)
 
 
@@ -370,9 +575,15 @@ def _json_of_kind(kind: type) -> Callable[[str], Any]:
     def to_json(text: str) -> Any:
         try:
             value = json.loads(text)
-        except (ValueError, RecursionError):
+        except RecursionError:
+            raise _TooDeep from None
+        except ValueError:
             return _NO_FIT
-        return value if isinstance(value, kind) else _NO_FIT
+        if not isinstance(value, kind):
+            return _NO_FIT
+        if _json_too_deep(text, MAX_DEPTH) is not None:
+            raise _TooDeep
+        return value
 
     return to_json
 
@@ -403,6 +614,8 @@ def coerce_cell(cell: str, types: Sequence[str]) -> Any:
     text of that kind. When the column may be a string, or nothing fits, the cell stays a string so
     that the validator, not this function, reports the mismatch (e.g. "'abc' is not of type 'integer'").
     Only the top-level `properties.<column>.type` is consulted: `$ref`, `anyOf` etc. are not followed.
+    An array or object cell nested more than `MAX_DEPTH` levels deep raises `_TooDeep`, which the CSV
+    reader turns into an `InputError` for the file, as every reader refuses such a value.
     """
     if "string" in types:
         return cell

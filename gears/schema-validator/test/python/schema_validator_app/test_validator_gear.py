@@ -62,6 +62,85 @@ def test_broken_schema_is_a_user_error_without_outputs(tmp_path: Path) -> None:
     assert run.outputs() == []
 
 
+def test_ref_outside_the_schema_is_a_user_error_and_nothing_is_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps({"const": "TOPSECRET-4711"}), encoding="utf-8")
+    schema = tmp_path / "leaky.schema.json"
+    schema.write_text(json.dumps({"properties": {"id": {"$ref": secret.as_uri()}}}), encoding="utf-8")
+    run = run_pex(
+        tool_pex(TOOL),
+        MANIFEST,
+        tmp_path,
+        [],
+        [f"records={DATA / 'participants.jsonl'}", f"schema={schema}"],
+    )
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        f'error: leaky.schema.json:/properties/id/$ref: reference "{secret.as_uri()}" is outside this schema; '
+        "only references inside the schema document are resolved (nothing is fetched)"
+    )
+    assert "TOPSECRET-4711" not in run.stdout + run.stderr
+    assert run.outputs() == []
+
+
+def test_yaml_alias_bomb_is_a_user_error_without_outputs(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    levels = [("a", ", ".join(["lol"] * 9))] + [
+        (b, ", ".join([f"*{a}"] * 9)) for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
+    bomb.write_text("".join(f"{name}: &{name} [{items}]\n" for name, items in levels), encoding="utf-8")
+    run = run_pex(
+        tool_pex(TOOL),
+        MANIFEST,
+        tmp_path,
+        [],
+        [f"records={bomb}", f"schema={DATA / 'participant.schema.json'}"],
+        timeout=120,
+    )
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        "error: bomb.yaml:1: YAML document expands to more than 1000000 nodes through aliases (limit); refusing it"
+    )
+    assert run.outputs() == []
+
+
+def test_deeply_nested_schema_is_a_user_error_not_a_crash(tmp_path: Path) -> None:
+    schema = tmp_path / "deep.schema.json"
+    schema.write_text('{"properties": {"a": ' * 400 + "{}" + "}}" * 400, encoding="utf-8")
+    run = run_pex(
+        tool_pex(TOOL),
+        MANIFEST,
+        tmp_path,
+        [],
+        [f"records={DATA / 'participants.jsonl'}", f"schema={schema}"],
+    )
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        "error: deep.schema.json:1: nested more than 64 levels deep (limit); refusing it"
+    )
+    assert run.outputs() == []
+
+
+def test_records_file_without_a_stem_gets_a_report(tmp_path: Path) -> None:
+    records = tmp_path / "..csv"
+    records.write_bytes((DATA / "participants.csv").read_bytes())
+    run = run_pex(
+        tool_pex(TOOL),
+        MANIFEST,
+        tmp_path,
+        [],
+        [f"records={records}", f"schema={DATA / 'participant.schema.json'}"],
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.outputs() == [".metadata.json", "records_validation.json"]
+    report = json.loads((run.output_dir / "records_validation.json").read_text())
+    assert (report["records_file"], report["format"], report["status"]) == ("..csv", "csv", "invalid")
+    meta = json.loads((run.output_dir / ".metadata.json").read_text())
+    (entry,) = meta["acquisition"]["files"]
+    assert entry["name"] == "..csv"
+    assert entry["tags"] == ["schema-invalid"]
+
+
 def test_image(tmp_path: Path) -> None:
     engine = container_engine()
     if engine is None:
