@@ -238,3 +238,15 @@ def test_sigterm_removes_the_staging_folder_and_publishes_nothing(tmp_path: Path
     assert err.strip().splitlines()[-1] == "error: cancelled by SIGTERM; no outputs were published"
     assert outputs(d) == []
     assert not list(d.parent.glob(".polygear-staging-*")) and not list(d.glob("output/.polygear-staging-*"))
+
+
+def test_metadata_gets_the_umask_mode_not_0600(tmp_path: Path) -> None:
+    import os
+
+    d = gear(tmp_path)
+    old = os.umask(0o022)
+    try:
+        assert run_tool(writes_then("ok"), ["--gear-dir", str(d)]) == 0
+    finally:
+        os.umask(old)
+    assert (d / "output" / ".metadata.json").stat().st_mode & 0o777 == 0o644
