@@ -23,7 +23,8 @@ if "${PANTS[@]}" run tool_template:new -- selftest-tool 2>"$SCRATCH/again.err"; 
   echo "template self-test: creating an existing tool did not fail" >&2; exit 1
 fi
 grep -q "already exists" "$SCRATCH/again.err"
-rm -rf gears/selftest-tool
+[ -f ccp_methods/selftest-tool.json ] || { echo "template self-test: no CCP Method was generated" >&2; exit 1; }
+rm -rf gears/selftest-tool ccp_methods/selftest-tool.json
 echo "template self-test: the new tool passed tailor, lint, check, test and package; a second create was refused"
 
 echo "--- manifest lint on a broken gear"

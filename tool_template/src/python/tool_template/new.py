@@ -16,6 +16,9 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+from polygear.ccp.generate import main as ccp_generate
+from polygear.ccp.method import METHODS_DIR
+
 NAME_RE = re.compile(r"^[a-z0-9\-]+$")  # the Flywheel manifest schema's pattern for `name`
 APP_DIR = "__app__"
 # Stored as src/py and test/py: a folder named src/python inside the skeleton would be a Pants
@@ -118,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TemplateError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    methods = args.gears_dir.parent / METHODS_DIR
+    if methods.is_dir():  # this repository: the tool's CCP Method is committed beside the others
+        ccp_generate(["--out", str(methods), str(path / "src" / "docker" / "manifest.json")])
     print(
         f"created {path}/ — next:\n"
         f"  ./pants tailor update-build-files lint test package {path}::\n"

@@ -20,6 +20,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from polygear.ccp.generate import main as ccp_generate
+from polygear.ccp.method import METHODS_DIR
 from polygear.core.errors import UserError
 from polygear.core.jsonfile import write_json_atomic, write_text_atomic
 from polygear.core.lint import Finding, ToolFacts, lint_tool
@@ -122,12 +124,15 @@ def cmd_bump(args: argparse.Namespace) -> int:
     write_text_atomic(target.build_file, build_text)
     if changelog is not None:
         write_text_atomic(gear.dir / "CHANGELOG.md", changelog)
+    methods = gear.root / METHODS_DIR
+    if methods.is_dir():  # descriptors generated from the manifest follow it
+        ccp_generate(["--out", str(methods), str(gear.manifest_path)])
     findings = _lint(gear)
     for f in findings:
         print(f, file=sys.stderr)
     print(
         f"{gear.name}: {old} -> {new} (manifest version, custom.gear-builder.image, BUILD image_tags"
-        f"{', CHANGELOG.md' if changelog is not None else ''})",
+        f"{', CHANGELOG.md' if changelog is not None else ''}{', the CCP Method' if methods.is_dir() else ''})",
         file=sys.stderr,
     )
     return 1 if findings else 0
