@@ -73,6 +73,7 @@ def polygear_tests(extra_dependencies=()):
         f"gears/{tool}/src/docker:dockerfile",
         "common/src/docker:dockerfile",
         "common/src/klms:run-sh",
+        "ccp_methods:methods",
     ]
     python_tests(name="tests", sources=["test_*.py", "!test_*_gear.py", "!test_*_klms.py"], dependencies=data)
     for kind in ("gear", "klms"):

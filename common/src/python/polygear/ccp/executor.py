@@ -20,7 +20,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,8 +56,17 @@ def _script_name(phase: str) -> str:
 class Executor:
     """Runs one execution of `method` with checked `inputs`, writing the execution folder `out`."""
 
-    def __init__(self, method: MethodDoc, inputs: BoundInputs, out: Path, container: bool = False) -> None:
+    def __init__(
+        self,
+        method: MethodDoc,
+        inputs: BoundInputs,
+        out: Path,
+        container: bool = False,
+        host_paths: Mapping[str, str] | None = None,
+    ) -> None:
         self.method = method
+        # Local runs only: image paths (/bin/run, /flywheel/v0/manifest.json) -> files on this machine.
+        self.host_paths = dict(host_paths or {})
         self.inputs = inputs
         self.folder = ExecutionFolder(out)
         self.container = container
@@ -75,6 +84,8 @@ class Executor:
         """The phase's script with /ccp_data pointing at `ccp_data` and every placeholder filled."""
         name = _script_name(phase)
         text = templating.with_ccp_data(templating.script_text(self.method.scripts[name]), ccp_data)
+        if not self.container:
+            text = templating.with_host_paths(text, self.host_paths)
         return templating.render(text, self.inputs.texts, self.method.where(f"additionalParameters.{name}"))
 
     def _runtime(self, workspace: Workspace) -> Runtime:

@@ -39,6 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-i", "--input", action="append", default=[], metavar="ID=VALUE", help="an input value")
     p.add_argument("--execute-document", type=Path, metavar="FILE", help="an OGC execute request (JSON)")
     p.add_argument("--no-container", action="store_true", help="run the scripts in a local process sandbox")
+    p.add_argument(
+        "--host-path",
+        action="append",
+        default=[],
+        metavar="IMAGE_PATH=HOST_PATH",
+        help="with --no-container: a path the scripts use inside the image, and the file here that stands for it "
+        "(e.g. /bin/run=dist/pex/csv-splitter.pex /flywheel/v0/manifest.json=gears/csv-splitter/src/docker/manifest.json)",
+    )
     p.add_argument("--out", type=Path, help="the execution folder (default dist/ccp-runs/<method id>-<time>)")
     p.add_argument("--cancel-after", type=float, metavar="SECONDS", help="cancel after this delay (tests, demos)")
     return p
@@ -61,15 +69,26 @@ def _on_sigterm(executor: Executor) -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _host_paths(items: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        image_path, sep, host_path = item.partition("=")
+        if not sep or not image_path.startswith("/") or not host_path:
+            raise UserError("--host-path", f"expected IMAGE_PATH=HOST_PATH with an absolute image path, found {item!r}")
+        out[image_path] = str(Path(host_path).resolve())
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s", stream=sys.stderr)
     try:
         method, inputs, out = prepare(args)
+        host_paths = _host_paths(args.host_path)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    executor = Executor(method, inputs, out, container=not args.no_container)
+    executor = Executor(method, inputs, out, container=not args.no_container, host_paths=host_paths)
     if threading.current_thread() is threading.main_thread():
         _on_sigterm(executor)
     timer = threading.Timer(args.cancel_after, executor.cancel) if args.cancel_after is not None else None

@@ -143,6 +143,19 @@ def with_ccp_data(text: str, path: str) -> str:
     return _CCP_DATA_PATH.sub(path, text)
 
 
+def with_host_paths(text: str, paths: Mapping[str, str]) -> str:
+    """`text` with image paths (e.g. `/bin/run`) pointing at files on this machine, for local runs.
+
+    Whole path components only, script text only (values are data), like `with_ccp_data`.
+    """
+    for image_path, host_path in paths.items():
+        if not _SAFE_PATH.fullmatch(host_path) or not _SAFE_PATH.fullmatch(image_path):
+            raise UserError(f"{image_path}={host_path}", "expected paths of letters, digits and _ . / + -")
+        pattern = re.compile(rf"(?<![\w.-]){re.escape(image_path)}(?![\w.-])")
+        text = pattern.sub(host_path, text)
+    return text
+
+
 def placeholder_names(text: str) -> Iterator[str]:
     """The names the script's placeholders use, in order (repeats included)."""
     return (p.name for p in scan(text)[0])

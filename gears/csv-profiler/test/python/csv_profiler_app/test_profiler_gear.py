@@ -72,3 +72,22 @@ def test_pex_carries_linux_wheels_for_x86_64_and_aarch64() -> None:
         assert machines == ["aarch64", "x86_64"], wheels
         assert all("-cp311-" in w and "manylinux" in w for w in wheels), wheels
     assert not [d for d in dists if "macosx" in d or "win_" in d]
+
+
+def test_the_ccp_method_gives_the_same_outputs_as_the_flywheel_run(tmp_path: Path) -> None:
+    """ccp_methods/csv-profiler.json through the local CCP executor (fetch by URL, /bin/run = this pex)."""
+    from polygear.testing.ccp import run_method_locally
+
+    flywheel = run_pex(tool_pex(TOOL), MANIFEST, tmp_path / "fw", ["bins=5"], [f"table={DATA / 'labs.tsv'}"])
+    assert flywheel.returncode == 0, flywheel.stderr
+    out = run_method_locally(
+        Path("ccp_methods/csv-profiler.json"),
+        tool_pex(TOOL),
+        MANIFEST,
+        tmp_path / "ccp",
+        {"bins": "5"},
+        {"table": DATA / "labs.tsv"},
+    )
+    assert sorted(p.name for p in out.iterdir()) == [n for n in flywheel.outputs() if n != ".metadata.json"]
+    name = "labs_profile.json"
+    assert json.loads((out / name).read_text()) == json.loads((flywheel.output_dir / name).read_text())

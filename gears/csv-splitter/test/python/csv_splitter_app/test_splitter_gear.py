@@ -115,3 +115,23 @@ def test_pex_dot_named_input_gives_visible_outputs(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert run.outputs() == ["_Boston.csv", "_Chicago.csv", "_San_Francisco.csv"]
     assert (run.output_dir / "_Chicago.csv").read_text().splitlines()[0] == "subject,site,visit,score"
+
+
+def test_the_ccp_method_gives_the_same_outputs_as_the_flywheel_run(tmp_path: Path) -> None:
+    """ccp_methods/csv-splitter.json through the local CCP executor (fetch by URL, /bin/run = this pex)."""
+    from polygear.testing.ccp import run_method_locally
+
+    flywheel = run_pex(tool_pex(TOOL), MANIFEST, tmp_path / "fw", ["column=site"], [f"table={DATA / 'visits.csv'}"])
+    assert flywheel.returncode == 0, flywheel.stderr
+    out = run_method_locally(
+        Path("ccp_methods/csv-splitter.json"),
+        tool_pex(TOOL),
+        MANIFEST,
+        tmp_path / "ccp",
+        {"column": "site"},
+        {"table": DATA / "visits.csv"},
+    )
+    ccp_files = sorted(p.name for p in out.iterdir())
+    assert ccp_files == flywheel.outputs()
+    for name in ccp_files:
+        assert (out / name).read_bytes() == (flywheel.output_dir / name).read_bytes()

@@ -157,3 +157,23 @@ def test_image(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.outputs() == [".metadata.json", "participants_validation.json"]
+
+
+def test_the_ccp_method_gives_the_same_outputs_as_the_flywheel_run(tmp_path: Path) -> None:
+    """ccp_methods/schema-validator.json through the local CCP executor (fetch by URL, /bin/run = this pex)."""
+    from polygear.testing.ccp import run_method_locally
+
+    files = {"records": DATA / "participants.jsonl", "schema": DATA / "participant.schema.json"}
+    flywheel = run_pex(tool_pex(TOOL), MANIFEST, tmp_path / "fw", [], [f"{k}={v}" for k, v in files.items()])
+    assert flywheel.returncode == 0, flywheel.stderr
+    out = run_method_locally(
+        Path("ccp_methods/schema-validator.json"), tool_pex(TOOL), MANIFEST, tmp_path / "ccp", {}, files
+    )
+    assert sorted(p.name for p in out.iterdir()) == [n for n in flywheel.outputs() if n != ".metadata.json"]
+    name = "participants_validation.json"
+    ccp, fw = json.loads((out / name).read_text()), json.loads((flywheel.output_dir / name).read_text())
+    assert (ccp["status"], ccp["violation_count"], ccp["violations"]) == (
+        fw["status"],
+        fw["violation_count"],
+        fw["violations"],
+    )

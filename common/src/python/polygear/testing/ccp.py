@@ -1,0 +1,64 @@
+"""Running a tool's generated CCP Method through the local executor, as CCP would run it.
+
+The Method's scripts fetch the file inputs by URL and run the tool's `/bin/run` on a
+/flywheel/v0-style folder; locally the files are served from loopback and the image paths point at
+the tool's built pex and manifest, so the same Method text the platform receives is what runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from polygear.ccp.binding import bind, merge, parse_assignments
+from polygear.ccp.execution import SUCCESSFUL
+from polygear.ccp.executor import Executor
+from polygear.ccp.methodfile import load_method
+
+
+@contextmanager
+def serve_files(files: Mapping[str, Path]) -> Iterator[dict[str, str]]:
+    """Serve each file on loopback under its own name; yields name -> URL."""
+    with_dir = Path(next(iter(files.values()))).parent if files else Path(".")
+    root = with_dir.parent / f".{with_dir.name}-served"
+    root.mkdir(exist_ok=True)
+    for path in files.values():
+        shutil.copyfile(path, root / Path(path).name)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        yield {name: f"http://127.0.0.1:{port}/{Path(path).name}" for name, path in files.items()}
+    finally:
+        server.shutdown()
+        server.server_close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run_method_locally(
+    method_path: Path, pex: Path, manifest: Path, out: Path, params: Mapping[str, str], files: Mapping[str, Path]
+) -> Path:
+    """Run the Method with `--no-container`; returns the first replica's output folder (raises if not successful)."""
+    method = load_method(method_path)
+    with serve_files(files) as urls:
+        pairs = [f"{key}={value}" for key, value in {**params, **urls}.items()]
+        inputs = bind(method, merge(None, parse_assignments(pairs)))
+        host_paths = {"/bin/run": str(pex.resolve()), "/flywheel/v0/manifest.json": str(manifest.resolve())}
+        status = Executor(method, inputs, out, container=False, host_paths=host_paths).run()
+    if status.status != SUCCESSFUL:
+        stderr = (out / "stderr.txt").read_text() if (out / "stderr.txt").exists() else ""
+        raise AssertionError(f"CCP execution {status.status}: {status.message}\n{stderr}")
+    replicas = sorted((out / "outputs").iterdir())
+    return replicas[0]
