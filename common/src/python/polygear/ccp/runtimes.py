@@ -160,7 +160,11 @@ def container_engine() -> str:
 
 
 def _env_flags(env: dict[str, str]) -> list[str]:
-    return [flag for key, value in env.items() for flag in ("--env", f"{key}={value}")]
+    flags = [flag for key, value in env.items() for flag in ("--env", f"{key}={value}")]
+    # The container network, when the engine's default is not wanted (e.g. `host` to reach files
+    # served on this machine's loopback, as local tests do).
+    network = os.environ.get("POLYGEAR_CCP_NETWORK")
+    return [*flags, f"--network={network}"] if network else flags
 
 
 def create_command(engine: str, image: str, name: str, sandbox: Path, env: dict[str, str]) -> list[str]:

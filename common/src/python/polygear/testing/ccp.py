@@ -7,6 +7,8 @@ the tool's built pex and manifest, so the same Method text the platform receives
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import threading
 from collections.abc import Iterator, Mapping
@@ -47,16 +49,35 @@ def serve_files(files: Mapping[str, Path]) -> Iterator[dict[str, str]]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def with_image(method_path: Path, image: str, dest: Path) -> Path:
+    """A copy of the Method whose `ccpimage` is `image` (the image under test, not the released one)."""
+    doc = json.loads(method_path.read_text(encoding="utf-8"))
+    doc["inputs"]["ccpimage"]["schema"]["default"] = image
+    dest.write_text(json.dumps(doc), encoding="utf-8")
+    return dest
+
+
 def run_method_locally(
-    method_path: Path, pex: Path, manifest: Path, out: Path, params: Mapping[str, str], files: Mapping[str, Path]
+    method_path: Path,
+    pex: Path,
+    manifest: Path,
+    out: Path,
+    params: Mapping[str, str],
+    files: Mapping[str, Path],
+    image: str | None = None,
 ) -> Path:
-    """Run the Method with `--no-container`; returns the first replica's output folder (raises if not successful)."""
+    """Run the Method, without a container (image paths pointed at `pex` and `manifest`) or, given
+    `image`, in that image on the host network (so that it can fetch the files served on loopback).
+    Returns the first replica's output folder; raises if the execution was not successful."""
+    if image is not None:
+        method_path = with_image(method_path, image, out.parent / f"{out.name}-method.json")
+        os.environ["POLYGEAR_CCP_NETWORK"] = "host"
     method = load_method(method_path)
     with serve_files(files) as urls:
         pairs = [f"{key}={value}" for key, value in {**params, **urls}.items()]
         inputs = bind(method, merge(None, parse_assignments(pairs)))
         host_paths = {"/bin/run": str(pex.resolve()), "/flywheel/v0/manifest.json": str(manifest.resolve())}
-        status = Executor(method, inputs, out, container=False, host_paths=host_paths).run()
+        status = Executor(method, inputs, out, container=image is not None, host_paths=host_paths).run()
     if status.status != SUCCESSFUL:
         stderr = (out / "stderr.txt").read_text() if (out / "stderr.txt").exists() else ""
         raise AssertionError(f"CCP execution {status.status}: {status.message}\n{stderr}")

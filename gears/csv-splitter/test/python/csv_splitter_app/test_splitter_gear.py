@@ -135,3 +135,28 @@ def test_the_ccp_method_gives_the_same_outputs_as_the_flywheel_run(tmp_path: Pat
     assert ccp_files == flywheel.outputs()
     for name in ccp_files:
         assert (out / name).read_bytes() == (flywheel.output_dir / name).read_bytes()
+
+
+def test_the_ccp_method_runs_in_the_tool_image(tmp_path: Path) -> None:
+    """The CCP lifecycle with a real container: Launch creates it from ccpimage (the image under test)."""
+    from polygear.testing.ccp import run_method_locally
+
+    engine = container_engine()
+    if engine is None:
+        pytest.skip("no container engine (docker daemon or podman) on this machine")
+    tag = "polygear-test/csv-splitter-ccp:under-test"
+    build_tool_image(engine, TOOL, tag)
+    out = run_method_locally(
+        Path("ccp_methods/csv-splitter.json"),
+        tool_pex(TOOL),
+        MANIFEST,
+        tmp_path / "ccp",
+        {"column": "site"},
+        {"table": DATA / "visits.csv"},
+        image=tag,
+    )
+    assert sorted(p.name for p in out.iterdir()) == [
+        "visits_Boston.csv",
+        "visits_Chicago.csv",
+        "visits_San_Francisco.csv",
+    ]
