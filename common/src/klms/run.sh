@@ -9,7 +9,9 @@
 # 2 usage; 3 fetching the input failed; 4 posting the output failed; 143 (130) stopped by SIGTERM
 # (SIGINT): the tool removes what it uploaded and reports, the failure is posted, temp data removed.
 # Started with no arguments or with the Flywheel command (/bin/run ...), it runs the tool the
-# Flywheel way, so one image serves both platforms.
+# Flywheel way; started with another absolute command (a platform that keeps this ENTRYPOINT and
+# passes its own script, e.g. CCP's /ccp_data/ccp-entrypoint.sh), it runs that command: one image
+# serves every platform.
 set -u
 RUN="${POLYGEAR_RUN:-/bin/run}"
 
@@ -17,6 +19,10 @@ if [ "$#" -eq 0 ] || [ "$1" = "/bin/run" ]; then
   [ "$#" -gt 0 ] && shift
   exec "$RUN" "$@"
 fi
+case "${2:-}" in
+  http://*|https://*) ;;  # the KLMS form: <token> <endpoint_url> <task_id> <signature>
+  *) case "$1" in /*) exec "$@" ;; esac ;;
+esac
 if [ "$#" -ne 4 ]; then
   echo "usage: $0 <token> <endpoint_url> <task_id> <signature>" >&2
   exit 2

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from polygear.core.bind import bind_parameters, parse_cli_value
 from polygear.core.errors import UserError
 

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from polygear.dev.cli import main
 
 FIXTURE = Path(__file__).resolve().parents[2] / "data" / "lint"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from polygear.core.errors import InputError
 from polygear.core.run import RunContext
 from polygear.entry import run_tool

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from polygear.core.lint import REGISTRY, ToolFacts, lint_tool
 from polygear.lint import main, rules_table
 

@@ -6,6 +6,7 @@ import hashlib
 import unicodedata
 
 import pytest
+
 from polygear.core.naming import (
     EMPTY,
     MAX_NAME_BYTES,

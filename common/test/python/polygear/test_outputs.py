@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from polygear.core import outputs
 from polygear.core.outputs import StagedOutputs
 

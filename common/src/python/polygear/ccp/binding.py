@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
+
 from polygear.ccp.methodfile import InputDecl, MethodDoc
 from polygear.ccp.request_schema import execute_violation
 from polygear.core.errors import UserError

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+
 from polygear.ccp import templating
 from polygear.core.errors import UserError
 from polygear.core.jsonfile import read_json_object

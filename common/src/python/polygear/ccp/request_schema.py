@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from polygear.ccp.ogc import BASE_URI, load_schemas
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
+
+from polygear.ccp.ogc import BASE_URI, load_schemas
 
 SPECS_ENV = "POLYGEAR_SPECS"
 SPEC_FOLDER = "ogcapi-processes-1.0"

@@ -21,6 +21,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
 from polygear.ccp import runtimes
 from polygear.ccp.binding import Request, bind, parse_assignments
 from polygear.ccp.executor import Executor

@@ -20,6 +20,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+
 from polygear.ccp import lint_rules  # noqa: F401  (registers CCP001)
 from polygear.ccp.generate import main as generate_main
 from polygear.ccp.method import (

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from polygear.core.errors import InputError
 from polygear.core.run import RunContext
 from polygear.klms.adapter import run_klms

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from polygear.core.run import RunContext
 from polygear.core.signals import Cancelled
 from polygear.klms import api, storage

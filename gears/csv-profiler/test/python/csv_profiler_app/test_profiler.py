@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from csv_profiler_app.main import metadata_summary, profile_table, write_report
+
 from polygear.core.errors import InputError
 
 DATA = Path(__file__).parents[2] / "data"

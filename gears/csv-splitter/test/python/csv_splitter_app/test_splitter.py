@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from csv_splitter_app.main import safe_value, split_csv
+
 from polygear.core.errors import InputError
 
 DATA = Path(__file__).resolve().parents[2] / "data"

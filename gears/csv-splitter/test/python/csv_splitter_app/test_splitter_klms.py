@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from polygear.testing.klms import RUN_SH, KlmsApi, klms_api, minio_block, minio_client, run_sh, run_task, s3_server
 
 PEX = "pex/csv-splitter.pex"
@@ -210,3 +211,15 @@ def test_sigterm_is_passed_on_and_the_failure_is_still_posted(tmp_path: Path) ->
     assert lines[:3] == ["fetch", "klms", "got-term"]
     assert lines[3].startswith("post ") and "tool cancelled by SIGTERM" in lines[3]
     assert not list(tmp_path.glob("klms-task.*"))  # run.sh's temporary data is gone
+
+
+def test_another_absolute_command_runs_instead_of_the_klms_task(tmp_path: Path) -> None:
+    """A platform that keeps /run.sh as ENTRYPOINT and passes its own script (CCP) gets it run."""
+    script = tmp_path / "entry.sh"
+    script.write_text('#!/bin/sh\necho "ran with $# argument(s): $*"\n')
+    script.chmod(0o755)
+    run = run_sh(RUN_SH, PEX, GEAR_DIR, [str(script), "a b", "c"])
+    assert (run.returncode, run.stdout) == (0, "ran with 2 argument(s): a b c\n")
+    # The KLMS form wins whenever the second argument is an endpoint URL, whatever the token looks like.
+    klms = run_sh(RUN_SH, PEX, GEAR_DIR, ["/token-with-a-slash", "http://127.0.0.1:9", "task-1", "sig-1"])
+    assert klms.returncode == 3 and "could not fetch the task input" in klms.stderr

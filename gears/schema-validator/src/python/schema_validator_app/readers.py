@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import yaml
+
 from polygear.core.errors import InputError
 
 if TYPE_CHECKING:

@@ -23,10 +23,10 @@ import referencing.jsonschema
 from jsonschema import SchemaError, ValidationError
 from jsonschema.protocols import Validator
 from jsonschema.validators import Draft202012Validator, validator_for
-from polygear.core.errors import InputError
 from referencing import Registry, Resource
 from referencing.exceptions import InvalidAnchor, NoSuchAnchor, NoSuchResource, PointerToNowhere, Unresolvable
 
+from polygear.core.errors import InputError
 from schema_validator_app.readers import _parse_json_document, _read_text, _yaml_document
 
 if TYPE_CHECKING:

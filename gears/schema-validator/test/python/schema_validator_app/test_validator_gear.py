@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from polygear.testing.flywheel import run_image, run_pex
 from polygear.testing.images import build_tool_image, container_engine, tool_pex
 

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from polygear.core.errors import InputError
-from polygear.core.run import RunContext
 from referencing.exceptions import Unresolvable
 from schema_validator_app.main import validate_records
 from schema_validator_app.run import compute
 from schema_validator_app.schemas import load_schema, make_validator
+
+from polygear.core.errors import InputError
+from polygear.core.run import RunContext
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 SCHEMA = DATA / "participant.schema.json"
