@@ -24,6 +24,9 @@ from polygear.ccp.executor import Executor
 from polygear.ccp.methodfile import load_method
 
 
+NETWORK_VARIABLE = "POLYGEAR_CCP_NETWORK"  # read by polygear.ccp.runtimes when it builds container commands
+
+
 @contextmanager
 def serve_files(files: Mapping[str, Path]) -> Iterator[dict[str, str]]:
     """Serve each file on loopback under its own name; yields name -> URL."""
@@ -71,13 +74,21 @@ def run_method_locally(
     Returns the first replica's output folder; raises if the execution was not successful."""
     if image is not None:
         method_path = with_image(method_path, image, out.parent / f"{out.name}-method.json")
-        os.environ["POLYGEAR_CCP_NETWORK"] = "host"
     method = load_method(method_path)
-    with serve_files(files) as urls:
-        pairs = [f"{key}={value}" for key, value in {**params, **urls}.items()]
-        inputs = bind(method, merge(None, parse_assignments(pairs)))
-        host_paths = {"/bin/run": str(pex.resolve()), "/flywheel/v0/manifest.json": str(manifest.resolve())}
-        status = Executor(method, inputs, out, container=image is not None, host_paths=host_paths).run()
+    previous = os.environ.get(NETWORK_VARIABLE)
+    if image is not None:
+        os.environ[NETWORK_VARIABLE] = "host"
+    try:
+        with serve_files(files) as urls:
+            pairs = [f"{key}={value}" for key, value in {**params, **urls}.items()]
+            inputs = bind(method, merge(None, parse_assignments(pairs)))
+            host_paths = {"/bin/run": str(pex.resolve()), "/flywheel/v0/manifest.json": str(manifest.resolve())}
+            status = Executor(method, inputs, out, container=image is not None, host_paths=host_paths).run()
+    finally:
+        if previous is None:
+            os.environ.pop(NETWORK_VARIABLE, None)
+        else:
+            os.environ[NETWORK_VARIABLE] = previous
     if status.status != SUCCESSFUL:
         stderr = (out / "stderr.txt").read_text() if (out / "stderr.txt").exists() else ""
         raise AssertionError(f"CCP execution {status.status}: {status.message}\n{stderr}")
