@@ -23,7 +23,6 @@ from polygear.ccp.execution import SUCCESSFUL
 from polygear.ccp.executor import Executor
 from polygear.ccp.methodfile import load_method
 
-
 NETWORK_VARIABLE = "POLYGEAR_CCP_NETWORK"  # read by polygear.ccp.runtimes when it builds container commands
 
 
