@@ -16,11 +16,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from polygear.core.errors import InputError
+from polygear.core.tabular import not_utf8_error, resolve_delimiter
+
 from csv_profiler_app.columns import _Column
 from csv_profiler_app.report import metadata_summary, write_report
 from csv_profiler_app.sketches import _Correlation
-from polygear.core.errors import InputError
-from polygear.core.tabular import not_utf8_error, resolve_delimiter
 
 # The report's functions stay importable from here: run.py, the tests and the benchmark use this module.
 __all__ = ["metadata_summary", "profile_table", "write_report"]

@@ -1,8 +1,9 @@
 """csv-profiler on every platform: maps its parameters and input onto main.profile_table."""
 
-from csv_profiler_app.main import metadata_summary, profile_table, write_report
 from polygear.core.run import RunContext
 from polygear.entry import run_tool
+
+from csv_profiler_app.main import metadata_summary, profile_table, write_report
 
 
 def compute(ctx: RunContext) -> dict[str, object]:

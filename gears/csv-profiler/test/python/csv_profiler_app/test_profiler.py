@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from csv_profiler_app.main import metadata_summary, profile_table, write_report
 
 from polygear.core.errors import InputError
+
+from csv_profiler_app.main import metadata_summary, profile_table, write_report
 
 DATA = Path(__file__).parents[2] / "data"
 VISITS = DATA / "visits.csv"

@@ -1,8 +1,9 @@
 """csv-splitter on every platform: maps its parameters and input onto main.split_csv."""
 
-from csv_splitter_app.main import split_csv
 from polygear.core.run import RunContext
 from polygear.entry import run_tool
+
+from csv_splitter_app.main import split_csv
 
 
 def compute(ctx: RunContext) -> dict[str, object]:

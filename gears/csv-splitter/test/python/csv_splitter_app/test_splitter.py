@@ -5,9 +5,10 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from csv_splitter_app.main import safe_value, split_csv
 
 from polygear.core.errors import InputError
+
+from csv_splitter_app.main import safe_value, split_csv
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 

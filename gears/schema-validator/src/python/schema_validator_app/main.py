@@ -23,6 +23,7 @@ from referencing.exceptions import Unresolvable
 
 from polygear.core.errors import InputError
 from polygear.core.jsonfile import write_json_atomic
+
 from schema_validator_app.readers import _Record, iter_records, resolve_format
 from schema_validator_app.schemas import _clip, _keyword, json_pointer, load_schema, make_validator, schema_locations
 

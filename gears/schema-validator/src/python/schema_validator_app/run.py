@@ -2,6 +2,7 @@
 
 from polygear.core.run import RunContext
 from polygear.entry import run_tool
+
 from schema_validator_app.main import report_stem, summary, validate_records, write_report
 
 

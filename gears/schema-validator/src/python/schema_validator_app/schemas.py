@@ -27,6 +27,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import InvalidAnchor, NoSuchAnchor, NoSuchResource, PointerToNowhere, Unresolvable
 
 from polygear.core.errors import InputError
+
 from schema_validator_app.readers import _parse_json_document, _read_text, _yaml_document
 
 if TYPE_CHECKING:

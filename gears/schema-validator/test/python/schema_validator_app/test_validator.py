@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from polygear.core.errors import InputError
+
 from schema_validator_app.main import summary, validate_records, write_report
 from schema_validator_app.readers import coerce_cell, iter_records
 from schema_validator_app.schemas import json_pointer
-
-from polygear.core.errors import InputError
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 SCHEMA = DATA / "participant.schema.json"

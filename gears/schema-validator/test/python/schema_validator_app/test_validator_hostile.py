@@ -18,12 +18,13 @@ from typing import Any
 
 import pytest
 from referencing.exceptions import Unresolvable
-from schema_validator_app.main import validate_records
-from schema_validator_app.run import compute
-from schema_validator_app.schemas import load_schema, make_validator
 
 from polygear.core.errors import InputError
 from polygear.core.run import RunContext
+
+from schema_validator_app.main import validate_records
+from schema_validator_app.run import compute
+from schema_validator_app.schemas import load_schema, make_validator
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 SCHEMA = DATA / "participant.schema.json"
