@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -29,9 +30,7 @@ NETWORK_VARIABLE = "POLYGEAR_CCP_NETWORK"  # read by polygear.ccp.runtimes when 
 @contextmanager
 def serve_files(files: Mapping[str, Path]) -> Iterator[dict[str, str]]:
     """Serve each file on loopback under its own name; yields name -> URL."""
-    with_dir = Path(next(iter(files.values()))).parent if files else Path(".")
-    root = with_dir.parent / f".{with_dir.name}-served"
-    root.mkdir(exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="polygear-served-"))
     for path in files.values():
         shutil.copyfile(path, root / Path(path).name)
 
