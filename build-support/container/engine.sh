@@ -3,7 +3,7 @@
 #   source build-support/container/engine.sh; docker_daemon_available && ...
 #   bash build-support/container/engine.sh     prints `docker`, `podman` or nothing
 # `docker` when a Docker daemon answers, else `podman` when installed (./pants, setup.sh, gear.mk,
-# bench_build.sh and platforms/generate.py use this; Python code asks polygear.dev.containers, which
+# bench_build.sh and platforms/generate.py use this; Python code asks polygear.core.containers, which
 # applies the same rule).
 
 docker_daemon_available() {

@@ -84,3 +84,20 @@ def polygear_tests(extra_dependencies=()):
             runtime_package_dependencies=[f"gears/{tool}/src/python/{_app(tool)}:bin"],
             dependencies=[*artifacts, *data],
         )
+
+
+# Inside polygear: every platform package (flywheel/, klms/, ccp/, the ones to come) imports only the
+# core. One definition of that rule, used by each platform package's BUILD:
+#   common/src/python/polygear/<platform>/BUILD    polygear_platform_package(**python_sources fields)
+PLATFORM_MAY_IMPORT = (
+    "./**",
+    "//common/src/python/polygear/__init__.py",
+    "//common/src/python/polygear/core/**",
+    "//3rdparty/**",
+    "!*",
+)
+
+
+def polygear_platform_package(**python_sources_kwargs):
+    python_sources(**python_sources_kwargs)
+    __dependencies_rules__(("*", *PLATFORM_MAY_IMPORT))

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from polygear.core.errors import UserError
-from polygear.core.jsonfile import write_json_atomic, write_text_atomic
+from polygear.core.jsonfile import atomic_file, write_json_atomic, write_text_atomic
 
 ACCEPTED, RUNNING, SUCCESSFUL, FAILED, DISMISSED = "accepted", "running", "successful", "failed", "dismissed"
 STATUS_FILE, REQUEST_FILE, METHOD_FILE = "jobStatus.json", "request.json", "method.json"
@@ -126,16 +126,9 @@ class ExecutionFolder:
 
     def write_zip(self) -> None:
         """output.zip: outputs/<n>/... and the two logs, written beside and renamed into place."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{ZIP_FILE}.", suffix=".tmp", dir=self.path)
-        try:
-            with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as archive:
-                for path in sorted((self.path / OUTPUTS).rglob("*")):
-                    if path.is_file() and not path.is_symlink():
-                        archive.write(path, path.relative_to(self.path).as_posix())
-                for name in LOG_FILES.values():
-                    archive.write(self.path / name, name)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, self.path / ZIP_FILE)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(self.path / ZIP_FILE) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted((self.path / OUTPUTS).rglob("*")):
+                if path.is_file() and not path.is_symlink():
+                    archive.write(path, path.relative_to(self.path).as_posix())
+            for name in LOG_FILES.values():
+                archive.write(self.path / name, name)

@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Protocol
 
 from polygear.ccp.processes import Running, kill_group, spawn
+from polygear.core import containers
 from polygear.core.errors import UserError
 
 CCP_DATA = "/ccp_data"
 ENTRYPOINT = "ccp-entrypoint.sh"
 PHASE_MARKER = ".ccp-phase"  # in /ccp_data: which of deploy/execute the entrypoint reached
-ENGINE_PROBE_TIMEOUT_S = 20
 DESTROY_TIMEOUT_S = 120
 
 # (script name, the path standing for /ccp_data) -> the rendered script text
@@ -143,20 +143,11 @@ class LocalRuntime:
 
 
 def container_engine() -> str:
-    """`docker` when its daemon answers, else `podman` (daemonless); tests monkeypatch this."""
-    if shutil.which("docker"):
-        probe = subprocess.run(
-            ["docker", "info"],
-            capture_output=True,
-            timeout=ENGINE_PROBE_TIMEOUT_S,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-        if probe.returncode == 0:
-            return "docker"
-    if shutil.which("podman"):
-        return "podman"
-    raise UserError("container engine", "neither a working docker nor podman was found; use --no-container")
+    """The engine to launch with (see polygear.core.containers); tests monkeypatch this."""
+    engine = containers.container_engine()
+    if engine is None:
+        raise UserError("container engine", "neither a working docker nor podman was found; use --no-container")
+    return engine
 
 
 def _env_flags(env: dict[str, str]) -> list[str]:

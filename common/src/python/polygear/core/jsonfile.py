@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from polygear.core.errors import UserError
 
@@ -36,22 +38,29 @@ def _umask() -> int:
     return mask
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary sibling and rename it, so readers never see half a file.
+@contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A binary file written under a temporary sibling name and renamed to `path` when the block
+    ends without an error (removed otherwise), so readers never see half a file.
 
-    The file gets the mode an ordinary `open()` would give it (0666 minus the umask), not
-    mkstemp's private 0600: outputs and reports are meant to be read by others.
+    It gets the mode an ordinary `open()` would give it (0666 minus the umask), not mkstemp's
+    private 0600: outputs and reports are meant to be read by others.
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    with atomic_file(path) as fh:
+        fh.write(data)
 
 
 def write_text_atomic(path: Path, text: str) -> None:

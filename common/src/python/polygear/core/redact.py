@@ -49,12 +49,6 @@ def register(secrets: Iterable[str]) -> None:
             _KNOWN.update(renderings(secret))
 
 
-def redact_text(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every rendering of each of `secrets` replaced by the mask."""
-    forms = {form for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET_LENGTH for form in renderings(s)}
-    return _mask(text, forms)
-
-
 def redact(text: str) -> str:
     """`text` with every registered secret masked."""
     return _mask(text, _KNOWN)

@@ -1,1 +1,1 @@
-"""Developer commands (`./pants gear ...`), workspace layout, container engine and benchmark helpers."""
+"""Developer commands (`./pants gear ...`), workspace layout and benchmark helpers."""

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from polygear.ccp.generate import main as ccp_generate
 from polygear.ccp.method import METHODS_DIR
+from polygear.core.containers import container_engine
 from polygear.core.errors import UserError
 from polygear.core.jsonfile import write_json_atomic, write_text_atomic
 from polygear.core.lint import Finding, ToolFacts, lint_tool
-from polygear.dev.containers import container_engine
 from polygear.dev.workspace import Gear, find_gear, replace_tags_in_build
 from polygear.flywheel.gear_dir import build_gear_dir
 from polygear.lint import rules_table

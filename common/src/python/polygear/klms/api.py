@@ -12,7 +12,6 @@ one-line reason; run.sh turns it into exit 3 (input) or 4 (output).
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -20,11 +19,11 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from polygear.core.jsonfile import write_json_atomic
+from polygear.klms.task import CONTROL_CHARACTERS
 
 # Seconds to connect, and to wait for each answer: bounded, so a silent server fails the task in
 # seconds to minutes, never hangs it.
 TIMEOUT = (10, 300)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ApiError(Exception):
@@ -37,7 +36,7 @@ def task_url(endpoint: str, task_id: str, signature: str, route: str) -> str:
     An id like `../../admin/x` or `t1?x=` must not send the bearer token to another path.
     """
     for what, value in (("task id", task_id), ("signature", signature)):
-        if not value or _CONTROL.search(value):
+        if not value or CONTROL_CHARACTERS.search(value):
             raise ApiError(f"{what}: expected a non-empty value without control characters, found {value!r}")
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:

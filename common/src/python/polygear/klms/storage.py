@@ -99,14 +99,6 @@ def size_of(mc: Minio, path: ObjectPath) -> int:
     return int(stat.size or 0)
 
 
-def exists(mc: Minio, path: ObjectPath) -> bool:
-    try:
-        size_of(mc, path)
-    except MissingObject:
-        return False
-    return True
-
-
 def download(mc: Minio, path: ObjectPath, dest: Path) -> int:
     """Download to `dest` via a temporary name; returns the size."""
     size = size_of(mc, path)

@@ -27,13 +27,13 @@ from polygear.core.redact import secret_leaves
 
 # S3 bucket names: 3-63 characters, lower-case letters, digits, dots and hyphens, alphanumeric ends.
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 MAX_KEY_BYTES = 1024
 
 
 def check_key(key: str, where: str, raw: Any) -> None:
     """Refuse object keys that S3 refuses, or that would mean a different path on a file system."""
-    if _CONTROL.search(key):
+    if CONTROL_CHARACTERS.search(key):
         raise UserError(where, f"object key contains a control character: {raw!r}")
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise UserError(where, f"object key is longer than {MAX_KEY_BYTES} bytes")
@@ -80,7 +80,7 @@ def parse_endpoint(raw: str) -> tuple[str, bool]:
         problem = f"the scheme must be http or https, found {parts.scheme!r}"
     elif parts.path or parts.query or parts.fragment or parts.username or parts.password:
         problem = "expected only host[:port] (no path, query or credentials)"
-    elif not parts.hostname or _CONTROL.search(url) or " " in url:
+    elif not parts.hostname or CONTROL_CHARACTERS.search(url) or " " in url:
         problem = "expected a host name"
     else:
         try:

@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from polygear.dev.containers import container_engine
+from polygear.core.containers import container_engine
 from polygear.dev.workspace import pex_output_path
 
 __all__ = ["build_tool_image", "container_engine", "find_built", "pex_distributions", "tool_pex"]
