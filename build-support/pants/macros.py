@@ -16,6 +16,7 @@
 # Keep PEX_DIR in sync with polygear.dev.workspace.pex_output_path (a prelude cannot import it).
 
 PEX_DIR = "pex"
+BUNDLE_DIR = "polygear_tool"  # keep in sync with polygear.core.spec.BUNDLE_DIR
 # A tuple: prelude values must be hashable.
 COMPLETE_PLATFORMS = (
     "//build-support/platforms:linux-x86_64-cp311",
@@ -34,9 +35,17 @@ def _app(tool):
     return tool.replace("-", "_") + "_app"
 
 
-def polygear_app(**pex_kwargs):
+def polygear_app(bundle=(), dependencies=(), **pex_kwargs):
+    """`bundle`: (file target, its folder) pairs the pex carries beside the manifest (a notebook);
+    `dependencies`: what the pex needs that no import says (the libraries a notebook imports)."""
     tool = _tool()
     python_sources()
+    # The pex carries its manifest as polygear_tool/manifest.json (polygear.core.spec.bundled_file),
+    # so `/bin/run --output-dir` works outside the image too (CWL --no-container, pipelines).
+    for index, (target, folder) in enumerate(((f"gears/{tool}/src/docker:manifest", f"gears/{tool}/src/docker"), *bundle)):
+        # Relocated to polygear_tool/<file> (a source root of its own in pants.toml: kept as is in the pex).
+        relocated_files(name=f"bundle-{index}", files_targets=[target], src=folder, dest=BUNDLE_DIR)
+    experimental_wrap_as_resources(name="bundle", inputs=[f":bundle-{i}" for i in range(1 + len(bundle))])
     pex_binary(
         name="bin",
         entry_point="run.py",
@@ -46,6 +55,7 @@ def polygear_app(**pex_kwargs):
         # Extracted once into a venv (at image build time, by the tool base's ONBUILD step).
         execution_mode="venv",
         complete_platforms=list(COMPLETE_PLATFORMS),
+        dependencies=[":bundle", *dependencies],
         **pex_kwargs,
     )
 
@@ -101,3 +111,9 @@ PLATFORM_MAY_IMPORT = (
 def polygear_platform_package(**python_sources_kwargs):
     python_sources(**python_sources_kwargs)
     __dependencies_rules__(("*", *PLATFORM_MAY_IMPORT))
+
+
+def polygear_apppkg():
+    """gears/<tool>/src/apppkg/BUILD: the committed CWL package and OGC deploy document, for tests."""
+    _tool()
+    files(name="apppkg", sources=["*.cwl", "*.ogcapppkg.json"])

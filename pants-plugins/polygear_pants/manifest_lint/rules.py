@@ -47,8 +47,14 @@ from pants.util.value_interpolation import InterpolationContext
 
 MANIFEST_NAME = "manifest.json"
 LINT_CONFIG = "lint.toml"  # beside the manifest: rules turned off for this tool, with reasons
-# Committed descriptors generated from the manifests, which rules compare with what they generate.
-GENERATED_DESCRIPTORS = ("ccp_methods/*.json", "ccp_methods/README.md")
+# Committed descriptors generated from the manifests, which rules compare with what they generate,
+# and notebooks, which rule NB001 compares with their tools' manifests.
+GENERATED_DESCRIPTORS = (
+    "ccp_methods/*.json",
+    "ccp_methods/README.md",
+    "gears/*/src/apppkg/*",
+    "gears/*/src/notebook/*.ipynb",
+)
 SPEC_FILE = "__gear_manifest_lint.json"
 
 

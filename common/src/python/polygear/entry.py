@@ -3,6 +3,8 @@
     /bin/run                              Flywheel: the job in /flywheel/v0 (or $POLYGEAR_GEAR_DIR)
     /bin/run --gear-dir DIR               Flywheel layout in DIR (local runs)
     /bin/run --klms IN.json OUT.json      STELAR KLMS: task JSON in, MinIO staging, output JSON out
+    /bin/run --output-dir DIR [-c NAME=VALUE]... [-i NAME=PATH]...
+                                          command-line mode (CWL application packages, pipelines)
     /bin/run klms-fetch|klms-post ...     the KLMS task API calls run.sh makes (no curl/jq in images)
 
 Adapters are imported only when chosen, so a Flywheel run never loads the MinIO client and the
@@ -16,13 +18,14 @@ import errno
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from polygear.core import redact
 from polygear.core.errors import UserError
 from polygear.core.run import EXIT_CRASH, EXIT_OK, EXIT_USER_ERROR, Compute
 from polygear.core.signals import Cancelled, cancellable
+from polygear.core.spec import bundled_file
 
 log = logging.getLogger("polygear.entry")
 
@@ -49,12 +52,39 @@ def _parser() -> argparse.ArgumentParser:
         metavar=("INPUT_JSON", "OUTPUT_JSON"),
         help="STELAR KLMS mode: read the task's input JSON, stage MinIO objects, write the output JSON",
     )
+    mode.add_argument(
+        "--output-dir",
+        type=Path,
+        metavar="DIR",
+        help="command-line mode: bind -c/-i against the manifest, write the outputs into DIR (created)",
+    )
+    parser.add_argument(
+        "-c",
+        dest="config",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter, typed as the manifest declares it (--output-dir mode; repeat)",
+    )
+    parser.add_argument(
+        "-i",
+        dest="input",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="an input file (--output-dir mode; repeat)",
+    )
     parser.add_argument(
         "--manifest",
         type=Path,
-        help="manifest for --klms mode (default: /flywheel/v0/manifest.json)",
+        help="the tool's manifest for --klms and --output-dir (default: the one in this pex, else "
+        "/flywheel/v0/manifest.json)",
     )
     return parser
+
+
+def _manifest(given: Path | None) -> Path:
+    return given or bundled_file("manifest.json") or _gear_dir(None) / "manifest.json"
 
 
 def _gear_dir(given: Path | None) -> Path:
@@ -68,19 +98,33 @@ def run_tool(compute: Compute, argv: Sequence[str] | None = None) -> int:
         from polygear.klms.cli import api_command
 
         return api_command(arglist)
-    args = _parser().parse_args(arglist)
+    parser = _parser()
+    args = parser.parse_args(arglist)
+    if (args.config or args.input) and args.output_dir is None:
+        parser.error("-c and -i belong to the command-line mode: add --output-dir DIR")
     if args.klms:
         from polygear.klms.adapter import run_klms
 
         manifest_path = args.manifest or _gear_dir(None) / "manifest.json"
         return run_klms(compute, manifest_path, Path(args.klms[0]), Path(args.klms[1]))
-    from polygear.flywheel.adapter import run_flywheel
-
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(message)s")
+    if args.output_dir is not None:
+        from polygear.apppkg.adapter import run_command_line
+
+        return _guarded(
+            lambda: run_command_line(compute, _manifest(args.manifest), args.output_dir, args.config, args.input)
+        )
+    from polygear.flywheel.adapter import run_flywheel
+
+    return _guarded(lambda: run_flywheel(compute, _gear_dir(args.gear_dir).resolve()))
+
+
+def _guarded(run: Callable[[], object]) -> int:
+    """Run one adapter; every failure becomes one line on stderr and the exit code platforms expect."""
     try:
         with cancellable():
-            run_flywheel(compute, _gear_dir(args.gear_dir).resolve())
+            run()
     except Cancelled as exc:
         print(f"error: {exc}; no outputs were published", file=sys.stderr, flush=True)
         return exc.exit_code

@@ -20,13 +20,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from polygear.apppkg import lint_rules as apppkg_rules
 from polygear.ccp import lint_rules as ccp_rules
 from polygear.core import lint_rules as core_rules
 from polygear.core.lint import REGISTRY, Finding, ToolFacts, lint_tool
 from polygear.flywheel import lint_rules as flywheel_rules
+from polygear.notebook import lint_rules as notebook_rules
 
 # Importing a rule module registers its rules: these are the rule sets every tool is checked with.
-RULE_MODULES = (core_rules, flywheel_rules, ccp_rules)
+RULE_MODULES = (core_rules, flywheel_rules, ccp_rules, apppkg_rules, notebook_rules)
 
 
 def rules_table() -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from polygear.apppkg.generate import main as apppkg_generate
 from polygear.dev.cli import main
 
 FIXTURE = Path(__file__).resolve().parents[2] / "data" / "lint"
@@ -36,6 +37,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "gears/demo-gear/CHANGELOG.md").write_text(
         "# Changelog\n\n## Unreleased\n\n- Faster.\n\n## 1.2.3 - 2026-01-01\n\n- First.\n"
     )
+    # A tool's application package is committed beside it (lint AP001), as in this repository.
+    assert apppkg_generate([str(docker / "manifest.json")]) == 0
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     monkeypatch.chdir(tmp_path)
     return tmp_path

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+from polygear.apppkg.generate import main as apppkg_generate
 from polygear.ccp.generate import main as ccp_generate
 from polygear.ccp.method import METHODS_DIR
 
@@ -124,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     methods = args.gears_dir.parent / METHODS_DIR
     if methods.is_dir():  # this repository: the tool's CCP Method is committed beside the others
         ccp_generate(["--out", str(methods), str(path / "src" / "docker" / "manifest.json")])
+    apppkg_generate([str(path / "src" / "docker" / "manifest.json")])  # gears/<name>/src/apppkg/
     print(
         f"created {path}/ — next:\n"
         f"  ./pants tailor update-build-files lint test package {path}::\n"

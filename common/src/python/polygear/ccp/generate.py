@@ -17,7 +17,7 @@ from pathlib import Path
 
 from polygear.ccp.method import METHODS_DIR, REGENERATE, method_for, render
 from polygear.core.errors import UserError
-from polygear.core.jsonfile import write_text_atomic
+from polygear.core.generated import sync
 from polygear.core.spec import ToolSpec
 
 EXIT_OK, EXIT_PROBLEM = 0, 1
@@ -29,14 +29,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path(METHODS_DIR), help=f"folder of the Methods (default {METHODS_DIR})")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 when a Method is stale or missing")
     return p
-
-
-def read_text_or_none(path: Path) -> str | None:
-    """A committed file's text, or None when there is none (a missing Method is reported, not a crash)."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
 
 
 def generated(manifests: Sequence[Path]) -> dict[str, tuple[Path, str]]:
@@ -58,20 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
-    stale: list[str] = []
-    if not args.check:
-        args.out.mkdir(parents=True, exist_ok=True)
-    for name, (manifest, text) in methods.items():
-        path = args.out / f"{name}.json"
-        committed = read_text_or_none(path)
-        if committed == text:
-            continue
-        if args.check:
-            state = "missing" if committed is None else "stale"
-            stale.append(f"{path}: {state} (not the Method generated from {manifest})")
-        else:
-            write_text_atomic(path, text)
-            print(f"wrote {path}")
+    files = {args.out / f"{name}.json": (text, manifest) for name, (manifest, text) in methods.items()}
+    written, stale = sync(files, check=args.check)
+    for path in written:
+        print(f"wrote {path}")
     if stale:
         print("\n".join(stale), file=sys.stderr)
         print(f"{len(stale)} CCP Method(s) out of date; regenerate with:\n  {REGENERATE}", file=sys.stderr)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from polygear.ccp.method import METHODS_DIR, REGENERATE, TOOLS_DIR, method_for, name_problems, render
+from polygear.core.generated import committed_text
 from polygear.core.lint import Problem, ToolFacts, rule
 from polygear.core.spec import ToolSpec
 
@@ -30,13 +31,6 @@ def methods_dir(manifest: Path) -> Path | None:
     return None
 
 
-def _committed(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None  # unreadable counts as missing: regenerating fixes both
-
-
 @rule("CCP001", "ccp-method-current", "ccp_methods/<tool>.json is the Method the manifest generates")
 def ccp_method_current(facts: ToolFacts, spec: ToolSpec) -> Iterator[Problem]:
     folder = methods_dir(facts.manifest)
@@ -49,7 +43,7 @@ def ccp_method_current(facts: ToolFacts, spec: ToolSpec) -> Iterator[Problem]:
         return
     text = render(method_for(spec))  # cannot raise now: name_problems is all method_for refuses
     path = folder / f"{spec.name}.json"
-    committed = _committed(path)
+    committed = committed_text(path)
     if committed != text:
         expected = f"the Method generated from {facts.manifest} (run: {REGENERATE})"
         yield Problem(str(path), "(file)", expected, "no file" if committed is None else "a stale file")

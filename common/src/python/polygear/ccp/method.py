@@ -28,12 +28,12 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 from polygear.core.errors import UserError
 from polygear.core.lint import show
+from polygear.core.ogc_process import media_type, parameter_schema, title
 from polygear.core.spec import PARAMETER_TYPES, ToolSpec
 
 # Where the Methods are published: the CCP Infrastructure they run on (`links`, rel compatibleWith,
@@ -61,9 +61,6 @@ OUTPUT_DIR = "/ccp_data/output"
 IMAGE_MANIFEST = "/flywheel/v0/manifest.json"  # where the tool base image puts the manifest
 TOOL_COMMAND = "/bin/run"
 FETCH_TIMEOUT_S = 300
-
-MEDIA_TYPES = {".json": "application/json", ".html": "text/html", ".csv": "text/csv"}
-DEFAULT_MEDIA_TYPE = "application/octet-stream"
 
 # Ids become template variables (`{{ id }}`) and bare shell words; the tool name becomes a file name.
 _INPUT_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -140,38 +137,6 @@ def name_problems(spec: ToolSpec) -> Iterator[tuple[str, str, str]]:
             yield f"config.{name}.type", f"one of {', '.join(PARAMETER_TYPES)}", show(kind)
 
 
-def parameter_schema(directive: dict[str, Any]) -> dict[str, Any]:
-    """A manifest config directive as an OGC 1.0 (OpenAPI 3.0) schema: exclusive bounds are booleans."""
-    kind = directive.get("type", "string")
-    schema: dict[str, Any] = {"type": kind}
-    if kind == "array":
-        items = directive.get("items")
-        schema["items"] = parameter_schema(items) if isinstance(items, dict) else {}
-    for key in ("enum", "minimum", "maximum", "minLength", "maxLength", "pattern", "minItems", "maxItems"):
-        if key in directive:
-            schema[key] = directive[key]
-    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
-        value = directive.get(exclusive)
-        if isinstance(value, bool):  # draft-04 spelling, as OpenAPI 3.0: a flag beside the bound
-            if value and bound in directive:
-                schema[exclusive] = True
-        elif isinstance(value, (int, float)):  # draft-06+ spelling: the bound itself
-            schema[bound] = value
-            schema[exclusive] = True
-    if "default" in directive:
-        schema["default"] = directive["default"]
-    return schema
-
-
-def media_type(glob: str) -> str:
-    """The media type an output group's files have, guessed from its glob's extension."""
-    return MEDIA_TYPES.get(PurePosixPath(glob).suffix.lower(), DEFAULT_MEDIA_TYPE)
-
-
-def _title(name: str) -> str:
-    return name.replace("_", " ").replace("-", " ").capitalize()
-
-
 def _category(spec: ToolSpec) -> str:
     custom = spec.data.get("custom")
     builder = custom.get("gear-builder") if isinstance(custom, dict) else None
@@ -202,7 +167,7 @@ def _inputs(spec: ToolSpec) -> dict[str, dict[str, Any]]:
         description = str(directive.get("description", "")).strip()
         inputs[name] = {
             "id": name,
-            "title": _title(name),
+            "title": title(name),
             "description": f"{description} Given as an http(s) URL, fetched before the run.".strip(),
             "minOccurs": 0 if directive.get("optional") else 1,
             "maxOccurs": 1,
@@ -211,7 +176,7 @@ def _inputs(spec: ToolSpec) -> dict[str, dict[str, Any]]:
     for name, directive in spec.parameters.items():
         inputs[name] = {
             "id": name,
-            "title": _title(name),
+            "title": title(name),
             "description": str(directive.get("description", "")),
             "minOccurs": 0 if directive.get("optional") or "default" in directive else 1,
             "maxOccurs": 1,
@@ -224,7 +189,7 @@ def _outputs(spec: ToolSpec) -> dict[str, dict[str, Any]]:
     return {
         group.name: {
             "id": group.name,
-            "title": _title(group.name),
+            "title": title(group.name),
             "description": group.description,
             "schema": {"type": "string", "contentMediaType": media_type(group.glob)},
         }

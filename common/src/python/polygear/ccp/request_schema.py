@@ -24,7 +24,7 @@ import jsonschema
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from polygear.ccp.ogc import BASE_URI, load_schemas
+from polygear.core.ogc_schema import BASE_URI, load_schemas
 
 SPECS_ENV = "POLYGEAR_SPECS"
 SPEC_FOLDER = "ogcapi-processes-1.0"

@@ -13,7 +13,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -182,3 +182,23 @@ def bind_files(spec: ToolSpec, given: Mapping[str, str | Path | None], where: st
             raise UserError(f"{where}.{name}", f"input file {path} is not readable")
         paths[name] = path
     return paths
+
+
+def parse_assignments(items: Sequence[str], flag: str) -> dict[str, str]:
+    """`NAME=VALUE` words from a command line (`-c`, `-i`), each name at most once."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UserError(flag, f"expected name=value, found {item!r}")
+        if key in out:
+            raise UserError(f"{flag} {key}", "given twice")
+        out[key] = value
+    return out
+
+
+def config_from_cli(spec: ToolSpec, assignments: dict[str, str]) -> dict[str, Any]:
+    """`-c` text typed as the manifest declares, then bound (defaults, enums, bounds) like any config."""
+    refuse_unknown(assignments, spec.parameters, "config", "config key")
+    given = {key: parse_cli_value(f"config.{key}", spec.parameters[key], raw) for key, raw in assignments.items()}
+    return bind_parameters(spec.parameters, given)

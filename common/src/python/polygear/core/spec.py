@@ -9,6 +9,7 @@ class only, so none of them parses the manifest its own way.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,20 @@ from polygear.core.errors import UserError
 from polygear.core.jsonfile import read_json_object
 
 PARAMETER_TYPES = ("string", "integer", "number", "boolean", "array")
+# Where a tool's pex carries its own manifest (and a notebook tool its notebook), so that the pex run
+# outside any image (`cwltool --no-container`, a pipeline step) still knows which tool it is. The
+# polygear_app macro relocates the files here (build-support/pants/macros.py).
+BUNDLE_DIR = "polygear_tool"
 SECRET_INPUT_BASES = ("api-key",)
+
+
+def bundled_file(name: str) -> Path | None:
+    """`polygear_tool/<name>` from the running pex (any sys.path entry), or None outside a tool's pex."""
+    for entry in sys.path:
+        candidate = Path(entry or ".") / BUNDLE_DIR / name
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 @dataclass(frozen=True)

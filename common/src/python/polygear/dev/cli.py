@@ -3,6 +3,8 @@
 run      run a gear locally the way Flywheel would (pex on this machine, or its image)
 bump     change a gear's version everywhere it lives (manifest, image reference, BUILD tags)
 upload   upload a gear to Flywheel with `fw-beta gear upload`, after lint and release checks
+cwl-run  run a gear's CWL application package with cwltool (its pex, or its image with --image)
+cwl-validate   check application packages with cwltool, eoap-validator, ap-validator and the OGC schemas
 release-check  check a release tag `gears/<name>/v<version>` against the gear's manifest
 lint-rules     list the descriptor lint's rules (id, severity, name, what it checks)
 """
@@ -20,13 +22,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from polygear.apppkg.generate import main as apppkg_generate
+from polygear.apppkg.paths import REGENERATE as APPPKG_REGENERATE
+from polygear.apppkg.paths import cwl_path, ogcapppkg_path
 from polygear.ccp.generate import main as ccp_generate
 from polygear.ccp.method import METHODS_DIR
 from polygear.core.containers import container_engine
 from polygear.core.errors import UserError
 from polygear.core.jsonfile import write_json_atomic, write_text_atomic
 from polygear.core.lint import Finding, ToolFacts, lint_tool
-from polygear.dev.workspace import Gear, find_gear, replace_tags_in_build
+from polygear.dev.apppkg_validate import package_problems
+from polygear.dev.cwl_run import first_error, job_document, run_package
+from polygear.dev.workspace import Gear, find_gear, find_root, replace_tags_in_build
 from polygear.flywheel.gear_dir import build_gear_dir
 from polygear.lint import rules_table
 
@@ -65,6 +72,69 @@ def cmd_run(args: argparse.Namespace) -> int:
     for p in outputs:
         print(f"  {p}", file=sys.stderr)
     return code
+
+
+def cmd_cwl_run(args: argparse.Namespace) -> int:
+    gear = find_gear(args.gear)
+    spec = gear.manifest()
+    package = cwl_path(gear.manifest_path, spec.name)
+    if not package.is_file():
+        raise UserError(str(package), f"no application package; run `{APPPKG_REGENERATE}`")
+    job = job_document(spec, args.config, args.input)
+    out = Path(args.out or gear.root / "dist" / "cwl-runs" / f"{gear.name}-{dt.datetime.now():%Y%m%d-%H%M%S}")
+    pex, engine = None, None
+    if args.image:
+        engine = container_engine()
+        if engine is None:
+            raise UserError("--image", "no container engine found (install Docker, or podman on Linux)")
+    else:
+        pex = Path(args.pex) if args.pex else gear.pex_path()
+        if not pex.is_file():
+            raise UserError(str(pex), f"pex not built; run `./pants package {gear.pex_target()}` first (or pass --pex)")
+    print(f"running {package}#{spec.name} with cwltool ({'image' if args.image else pex}) into {out}", file=sys.stderr)
+    run = run_package(package, spec, job, out, pex=pex, engine=engine)
+    if run.exit_code != 0:
+        print(run.log, file=sys.stderr)
+        raise UserError(spec.name, f"the CWL run failed (cwltool exit {run.exit_code}): {first_error(run.log)}")
+    print(json.dumps(run.outputs, indent=2))
+    return 0
+
+
+def specs_folder(root: Path) -> Path | None:
+    """The published schemas: $POLYGEAR_SPECS (./pants exports it), else ../shared/specs, else None."""
+    given = os.environ.get("POLYGEAR_SPECS")
+    for folder in (Path(given) if given else None, root.parent / "shared" / "specs"):
+        if folder is not None and (folder / "ogcapi-processes-1.0").is_dir():
+            return folder
+    return None
+
+
+def cmd_cwl_validate(args: argparse.Namespace) -> int:
+    root = find_root()
+    gears = [find_gear(name) for name in args.gears] or [
+        find_gear(str(p.parent.parent.parent)) for p in sorted((root / "gears").glob("*/src/docker/manifest.json"))
+    ]
+    specs = specs_folder(root)
+    if specs is None:
+        print(
+            "note: OGC schemas not found (set POLYGEAR_SPECS); the ogcapppkg documents are not checked", file=sys.stderr
+        )
+    failed = 0
+    for gear in gears:
+        name = gear.manifest().name
+        cwl, ogc = cwl_path(gear.manifest_path, name), ogcapppkg_path(gear.manifest_path, name)
+        if not cwl.is_file() or not ogc.is_file():
+            raise UserError(str(cwl.parent), f"no application package; run `{APPPKG_REGENERATE}`")
+        problems = package_problems(cwl, ogc, name, specs)
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(
+            f"{name}: {'FAILED' if problems else 'ok'} (cwltool, eoap-validator, ap-validator"
+            f"{', OGC schemas' if specs else ''})",
+            file=sys.stderr,
+        )
+        failed += bool(problems)
+    return 1 if failed else 0
 
 
 def next_version(current: str, how: str) -> str:
@@ -127,12 +197,13 @@ def cmd_bump(args: argparse.Namespace) -> int:
     methods = gear.root / METHODS_DIR
     if methods.is_dir():  # descriptors generated from the manifest follow it
         ccp_generate(["--out", str(methods), str(gear.manifest_path)])
+    apppkg_generate([str(gear.manifest_path)])
     findings = _lint(gear)
     for f in findings:
         print(f, file=sys.stderr)
     print(
         f"{gear.name}: {old} -> {new} (manifest version, custom.gear-builder.image, BUILD image_tags"
-        f"{', CHANGELOG.md' if changelog is not None else ''}{', the CCP Method' if methods.is_dir() else ''})",
+        f"{', CHANGELOG.md' if changelog is not None else ''}{', the CCP Method' if methods.is_dir() else ''}, the application package)",
         file=sys.stderr,
     )
     return 1 if findings else 0
@@ -249,6 +320,19 @@ def parser() -> argparse.ArgumentParser:
     t = sub.add_parser("release-check", help="check a release tag against the manifest version")
     t.add_argument("tag", help="gears/<name>/v<version> (refs/tags/ prefix allowed)")
     t.set_defaults(func=cmd_release_check)
+    cw = sub.add_parser("cwl-run", help="run a gear's CWL application package with cwltool")
+    cw.add_argument("gear", help="gear name (gears/<name>) or folder")
+    cw.add_argument("-c", "--config", action="append", default=[], metavar="KEY=VALUE", help="parameter value")
+    cw.add_argument("-i", "--input", action="append", default=[], metavar="NAME=PATH", help="input file")
+    cw.add_argument("--out", help="output folder (default dist/cwl-runs/<gear>-<time>)")
+    cw.add_argument(
+        "--image", action="store_true", help="run in the gear's image (Docker or podman) instead of its pex"
+    )
+    cw.add_argument("--pex", help="pex standing in for /bin/run (default: the one `./pants package` wrote)")
+    cw.set_defaults(func=cmd_cwl_run)
+    cv = sub.add_parser("cwl-validate", help="check application packages with cwltool, eoap- and ap-validator")
+    cv.add_argument("gears", nargs="*", help="gear names (default: every gear)")
+    cv.set_defaults(func=cmd_cwl_validate)
     lr = sub.add_parser("lint-rules", help="list the descriptor lint's rules")
     lr.set_defaults(func=cmd_lint_rules)
     return p

@@ -14,31 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from polygear.core.bind import bind_parameters, parse_cli_value, refuse_unknown
+from polygear.core.bind import config_from_cli, parse_assignments, refuse_unknown
 from polygear.core.errors import UserError
 from polygear.core.jsonfile import write_json_atomic
 from polygear.core.spec import ToolSpec
 from polygear.flywheel.manifest_schema import require_valid
 
 LOCAL_ID = "local"
-
-
-def parse_assignments(items: Sequence[str], flag: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UserError(flag, f"expected name=value, found {item!r}")
-        if key in out:
-            raise UserError(f"{flag} {key}", "given twice")
-        out[key] = value
-    return out
-
-
-def config_from_cli(spec: ToolSpec, assignments: dict[str, str]) -> dict[str, Any]:
-    refuse_unknown(assignments, spec.parameters, "config", "config key")
-    given = {key: parse_cli_value(f"config.{key}", spec.parameters[key], raw) for key, raw in assignments.items()}
-    return bind_parameters(spec.parameters, given)
 
 
 def _input_files(manifest: ToolSpec, files: dict[str, str]) -> dict[str, str]:

@@ -30,15 +30,15 @@ from polygear.ccp.method import (
     REGENERATE,
     method_for,
     method_id,
-    parameter_schema,
     render,
 )
-from polygear.ccp.ogc import load_schemas, process_validator, violations
 from polygear.core.errors import UserError
 from polygear.core.lint import REGISTRY, ToolFacts, lint_tool
+from polygear.core.ogc_process import parameter_schema
+from polygear.core.ogc_schema import load_schemas, process_validator, violations
 from polygear.core.spec import ToolSpec
 
-TOOLS = ("csv-splitter", "csv-profiler", "schema-validator")
+TOOLS = ("column-report", "csv-splitter", "csv-profiler", "schema-validator")
 SPECS_ENV = "POLYGEAR_SPECS"
 OGC_DIR = "ogcapi-processes-1.0"
 
@@ -156,7 +156,7 @@ def test_generate_check_names_stale_and_missing_files(tmp_path: Path, capsys: py
     capsys.readouterr()
     assert generate_main(["--check", *args]) == 1
     err = capsys.readouterr().err
-    assert f"{out}/csv-splitter.json: stale (not the Method generated from {manifest('csv-splitter')})" in err
+    assert f"{out}/csv-splitter.json: stale (not the file generated from {manifest('csv-splitter')})" in err
     assert f"{out}/schema-validator.json: missing" in err
     assert "csv-profiler.json" not in err
     assert f"2 CCP Method(s) out of date; regenerate with:\n  {REGENERATE}" in err

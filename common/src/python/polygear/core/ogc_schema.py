@@ -1,4 +1,7 @@
-"""Validating a Method against OGC API - Processes 1.0 `process.yaml`, with every `$ref` resolved.
+"""Validating documents against the OGC API - Processes schemas, with every `$ref` resolved.
+
+Used for process descriptions (CCP Methods, application packages: 1.0 `process.yaml`) and for the
+Part 2 (DRU) deploy document (`ogcapppkg`, 2.0 draft `dru_ogcapppkg.yaml`).
 
 The OGC 1.0 schemas are OpenAPI 3.0 Schema Objects, i.e. JSON Schema draft-04 (draft Wright-00)
 with OpenAPI's own keywords, so they are validated with Draft 4 semantics:
@@ -20,9 +23,10 @@ happens to reach it.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import jsonschema
 import yaml
@@ -58,16 +62,31 @@ def _refs(node: Any) -> Iterator[str]:
             yield from _refs(item)
 
 
-def load_schemas(folder: Path, root: str = PROCESS) -> dict[str, Any]:
-    """Every schema file `root` reaches through `$ref`, by path relative to `folder`."""
+def load_schemas(
+    folder: Path,
+    root: str = PROCESS,
+    locate: Callable[[str], str] | None = None,
+    stand_ins: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Every schema file `root` reaches through `$ref`, by path relative to `root`'s folder.
+
+    `locate` maps such a path to the file that holds it in `folder` (for a flattened copy of the
+    specification, e.g. `../processes-core/process.yaml` -> `process.yaml`); `stand_ins` gives a
+    schema for a located name `folder` does not hold. Any other missing file is an error, raised here.
+    """
+    stand_ins = dict(stand_ins or {})
     todo, schemas = [root], {}
     while todo:
         name = todo.pop()
         if name in schemas:
             continue
-        path = Path(folder) / name
+        located = locate(name) if locate else name
+        path = Path(folder) / located
+        if not path.is_file() and located in stand_ins:
+            schemas[name] = stand_ins[located]
+            continue
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: a schema file the OGC API Processes 1.0 $refs name is missing")
+            raise FileNotFoundError(f"{path}: a schema file the OGC API Processes $refs name is missing")
         schemas[name] = oas30_to_draft4(yaml.safe_load(path.read_text(encoding="utf-8")))
         for ref in _refs(schemas[name]):
             target = ref.partition("#")[0]
@@ -76,15 +95,31 @@ def load_schemas(folder: Path, root: str = PROCESS) -> dict[str, Any]:
     return schemas
 
 
-def process_validator(folder: Path) -> jsonschema.Draft4Validator:
-    """A validator for one process description (a Method) against `folder`/process.yaml."""
+def schema_validator(
+    folder: Path,
+    root: str = PROCESS,
+    locate: Callable[[str], str] | None = None,
+    stand_ins: Mapping[str, Any] | None = None,
+    base_uri: str = BASE_URI,
+) -> jsonschema.Draft4Validator:
+    """A validator for documents of the schema `folder`/`root` (see `load_schemas` for the mappings).
+
+    Each file is registered at its URI under `base_uri` (`..` resolved), which is where a relative
+    `$ref` inside another file points.
+    """
+    schemas = load_schemas(folder, root, locate, stand_ins)
     resources: list[tuple[str, Resource[Any]]] = [
-        (BASE_URI + name, DRAFT4.create_resource(schema)) for name, schema in load_schemas(folder).items()
+        (urljoin(base_uri, name), DRAFT4.create_resource(schema)) for name, schema in schemas.items()
     ]
     registry: Registry[Any] = Registry().with_resources(resources)
     return jsonschema.Draft4Validator(
-        {"$ref": BASE_URI + PROCESS}, registry=registry, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER
+        {"$ref": urljoin(base_uri, root)}, registry=registry, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER
     )
+
+
+def process_validator(folder: Path) -> jsonschema.Draft4Validator:
+    """A validator for one process description (a Method) against `folder`/process.yaml."""
+    return schema_validator(folder)
 
 
 def _leaves(error: jsonschema.ValidationError) -> Iterator[jsonschema.ValidationError]:

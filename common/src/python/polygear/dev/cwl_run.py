@@ -1,0 +1,123 @@
+"""Run a tool's committed CWL package with cwltool: on this machine (the pex) or through its image.
+
+The package's CommandLineTool runs `/bin/run`, the path the tool's image has. Without a container
+(`--no-container`, or no engine on the machine) the pex `./pants package` built stands in for it:
+cwltool gets a copy of the package whose `baseCommand` is that pex, and nothing else changes, so a
+wrong default, type or glob in the committed package shows up here exactly as on an ADES.
+
+The job (`-c NAME=VALUE`, `-i NAME=PATH`) is typed by the manifest, as a CWL job document.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from polygear.core.bind import parse_assignments, parse_cli_value, refuse_unknown
+from polygear.core.errors import UserError
+from polygear.core.spec import ToolSpec
+
+# Where pexes run by cwltool unpack (cwltool gives each step a fresh HOME; without this, every run
+# would unpack the pex again into its output folder).
+PEX_ROOT_DEFAULT = Path.home() / ".cache" / "polygear" / "cwl-pex-root"
+
+
+@dataclass(frozen=True)
+class CwlRun:
+    exit_code: int
+    outputs: dict[str, Any]  # cwltool's output object (empty when the run failed)
+    log: str  # cwltool's own log (the tool's stderr is in it)
+
+
+def job_document(spec: ToolSpec, config_args: Sequence[str], input_args: Sequence[str]) -> dict[str, Any]:
+    """The CWL job for `-c`/`-i` words: values typed by the manifest, files as CWL File objects."""
+    config = parse_assignments(config_args, "-c")
+    files = parse_assignments(input_args, "-i")
+    refuse_unknown(config, spec.parameters, "config", "config key")
+    refuse_unknown(files, spec.file_inputs, "inputs", "input", declares="the manifest declares file inputs")
+    job: dict[str, Any] = {}
+    for name, path in files.items():
+        if not Path(path).is_file():
+            raise UserError(f"inputs.{name}", f"input file {path} does not exist or is not a file")
+        job[name] = {"class": "File", "path": str(Path(path).resolve())}
+    for name, raw in config.items():
+        job[name] = parse_cli_value(f"config.{name}", spec.parameters[name], raw)
+    return job
+
+
+def with_command(package: Path, command: str, dest: Path) -> Path:
+    """A copy of `package` whose CommandLineTools run `command` (the pex) instead of `/bin/run`."""
+    document = yaml.safe_load(package.read_text(encoding="utf-8"))
+    for process in document.get("$graph", []):
+        if process.get("class") == "CommandLineTool":
+            process["baseCommand"] = [command]
+    dest.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return dest
+
+
+def run_package(
+    package: Path,
+    spec: ToolSpec,
+    job: dict[str, Any],
+    outdir: Path,
+    pex: Path | None = None,
+    engine: str | None = None,
+) -> CwlRun:
+    """cwltool on `package#<tool>` with `job`; `pex` given: no container, the pex as `/bin/run`.
+
+    Otherwise the tool's image runs with `engine` (default: `docker` on PATH). podman runs as a
+    user-space Docker (`--user-space-docker-cmd`): cwltool's own `--podman` asks for
+    `--userns=keep-id`, which rootful podman (a CI machine without Docker) refuses.
+    """
+    from cwltool.main import main as cwltool_main  # heavy import: only when a package runs
+
+    with tempfile.TemporaryDirectory(prefix="polygear-cwl-") as scratch:
+        target = package
+        argv = ["--outdir", str(outdir), "--disable-color"]
+        env = dict(os.environ)
+        if pex is not None:
+            target = with_command(package, str(Path(pex).resolve()), Path(scratch) / package.name)
+            env.setdefault("PEX_ROOT", str(PEX_ROOT_DEFAULT))
+            argv += ["--no-container", "--preserve-environment", "PEX_ROOT"]
+        elif engine is not None and Path(engine).name != "docker":
+            argv += ["--user-space-docker-cmd", engine]
+        job_path = Path(scratch) / "job.json"
+        job_path.write_text(json.dumps(job), encoding="utf-8")
+        argv += [f"{target}#{spec.name}", str(job_path)]
+        stdout = io.StringIO()
+        saved = dict(os.environ)
+        os.environ.update(env)
+        # cwltool hands its own stderr's file descriptor to the tool it runs: a real file collects both.
+        with open(Path(scratch) / "cwltool.log", "w+", encoding="utf-8") as log_file:
+            handler = logging.StreamHandler(log_file)
+            try:
+                with contextlib.redirect_stderr(log_file):
+                    code = cwltool_main(argsl=argv, stdout=stdout, stderr=log_file, logger_handler=handler)
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+            log_file.flush()
+            log_file.seek(0)
+            log_text = log_file.read()
+    text = stdout.getvalue().strip()
+    outputs = json.loads(text) if code == 0 and text else {}
+    return CwlRun(int(code), outputs, log_text)
+
+
+def first_error(log: str) -> str:
+    """The tool's own `error: ...` line from cwltool's log, else cwltool's last line."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("error: "):
+            return line
+    return lines[-1] if lines else "no output"

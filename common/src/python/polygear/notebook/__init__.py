@@ -1,0 +1,1 @@
+"""Notebook tools: a notebook's papermill parameters, typed strictly and mapped to the tool manifest."""

@@ -1,0 +1,1 @@
+"""column-report: a notebook tool (the notebook is src/notebook/process.ipynb)."""
