@@ -84,7 +84,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _manifest(given: Path | None) -> Path:
-    return given or bundled_file("manifest.json") or _gear_dir(None) / "manifest.json"
+    found = given or bundled_file("manifest.json") or _gear_dir(None) / "manifest.json"
+    if given is None and not found.is_file():
+        raise UserError(
+            "--manifest",
+            f"expected the tool's manifest in this pex (polygear_tool/manifest.json) or at {found}, found "
+            "neither; give --manifest PATH",
+        )
+    return found
 
 
 def _gear_dir(given: Path | None) -> Path:

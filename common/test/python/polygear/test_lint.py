@@ -68,12 +68,13 @@ def test_good_fixture_passes(tmp_path: Path) -> None:
 def test_every_rule_has_an_id_a_name_a_doc_and_a_severity() -> None:
     assert len(REGISTRY) >= 14
     for rule_id, rule in REGISTRY.items():
-        assert re.fullmatch(r"(PG|FW|CCP)\d{3}", rule_id) and rule.id == rule_id
+        assert re.fullmatch(r"(PG|FW|CCP|AP|NB)\d{3}", rule_id) and rule.id == rule_id
         assert rule.name and rule.doc and rule.severity in ("error", "warning")
     names = [r.name for r in REGISTRY.values()]
     assert len(names) == len(set(names))
     table = rules_table()
-    assert table.splitlines()[0].startswith("CCP001  error")
+    assert table.splitlines()[0].startswith("AP001  error    apppkg-current")
+    assert "NB001  error    notebook-matches-manifest" in table
     assert "PG002  error    name-matches-target" in table
 
 
@@ -212,8 +213,8 @@ def test_a_rule_is_turned_off_per_tool_with_a_reason(tmp_path: Path) -> None:
     assert lint(tmp_path, edit, lint_toml='[disable]\nFW002 = "  "\nXX999 = "why"\n[extra]\n') == [
         'lint.toml:extra: expected only a [disable] table, found "extra" [PG000]',
         'lint.toml:disable.FW002: expected a non-empty reason for turning the rule off, found "  " [PG000]',
-        "lint.toml:disable.XX999: expected a rule id (CCP001, FW001, FW002, FW003, PG000, PG001, PG002, PG003, PG004, PG005, "
-        'PG006, PG007, PG008, PG009, PG010), found "XX999" [PG000]',
+        "lint.toml:disable.XX999: expected a rule id (AP001, CCP001, FW001, FW002, FW003, NB001, PG000, PG001, PG002, PG003, "
+        'PG004, PG005, PG006, PG007, PG008, PG009, PG010), found "XX999" [PG000]',
         'manifest.json:command: expected "/bin/run", found "/bin/sh /run.sh" [FW002]',
     ]
     assert lint(tmp_path, lint_toml="[disable\n")[0].startswith("lint.toml:(file): expected a readable TOML file")

@@ -55,12 +55,17 @@ def job_document(spec: ToolSpec, config_args: Sequence[str], input_args: Sequenc
     return job
 
 
-def with_command(package: Path, command: str, dest: Path) -> Path:
-    """A copy of `package` whose CommandLineTools run `command` (the pex) instead of `/bin/run`."""
+def with_overrides(package: Path, dest: Path, command: str | None = None, image: str | None = None) -> Path:
+    """A copy of `package` whose CommandLineTools run `command` (the pex) instead of `/bin/run`, or
+    pull `image` (an image under test) instead of the released one; nothing else changes."""
     document = yaml.safe_load(package.read_text(encoding="utf-8"))
     for process in document.get("$graph", []):
-        if process.get("class") == "CommandLineTool":
+        if process.get("class") != "CommandLineTool":
+            continue
+        if command is not None:
             process["baseCommand"] = [command]
+        if image is not None:
+            process.setdefault("hints", {})["DockerRequirement"] = {"dockerPull": image}
     dest.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return dest
 
@@ -72,10 +77,11 @@ def run_package(
     outdir: Path,
     pex: Path | None = None,
     engine: str | None = None,
+    image: str | None = None,
 ) -> CwlRun:
     """cwltool on `package#<tool>` with `job`; `pex` given: no container, the pex as `/bin/run`.
 
-    Otherwise the tool's image runs with `engine` (default: `docker` on PATH). podman runs as a
+    Otherwise the tool's image (or `image`) runs with `engine` (default: `docker` on PATH). podman runs as a
     user-space Docker (`--user-space-docker-cmd`): cwltool's own `--podman` asks for
     `--userns=keep-id`, which rootful podman (a CI machine without Docker) refuses.
     """
@@ -85,8 +91,10 @@ def run_package(
         target = package
         argv = ["--outdir", str(outdir), "--disable-color"]
         env = dict(os.environ)
+        if pex is not None or image is not None:
+            command = str(Path(pex).resolve()) if pex is not None else None
+            target = with_overrides(package, Path(scratch) / package.name, command, image)
         if pex is not None:
-            target = with_command(package, str(Path(pex).resolve()), Path(scratch) / package.name)
             env.setdefault("PEX_ROOT", str(PEX_ROOT_DEFAULT))
             argv += ["--no-container", "--preserve-environment", "PEX_ROOT"]
         elif engine is not None and Path(engine).name != "docker":

@@ -55,6 +55,7 @@ def parameter_values(params: list[NotebookParameter], ctx: RunContext) -> dict[s
         if parameter.kind in ("File", "stage_in"):
             path = ctx.input(parameter.name)
             if path is not None:
+                path = path.resolve()  # the notebook runs in the output folder, not where the path was given
                 values[parameter.name] = coerce(parameter, [path] if parameter.kind == "stage_in" else path)
         elif parameter.name in ctx.config:
             values[parameter.name] = coerce(parameter, ctx.config[parameter.name])

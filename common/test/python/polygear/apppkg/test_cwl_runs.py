@@ -137,18 +137,24 @@ def test_command_line_mode_of_the_pex(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "ok").iterdir()) == ["visits_profile.html", "visits_profile.json"]
 
 
-def test_cwl_run_through_the_image(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tool", sorted(CASES))
+def test_cwl_run_through_the_image(tool: str, tmp_path: Path) -> None:
     engine = container_engine()
     if engine is None:
         pytest.skip("no container engine (Docker or podman): the image run is not possible here")
-    tool = "csv-profiler"
     spec = ToolSpec.load(manifest(tool))
-    build_tool_image(engine, tool, spec.image)
+    tag = f"polygear-test/{tool}:cwl-under-test"
+    build_tool_image(engine, tool, tag)
     config, inputs = CASES[tool]
     flywheel = run_pex(tool_pex(tool), manifest(tool), tmp_path / "fw", config, inputs)
     assert flywheel.returncode == 0, flywheel.stderr
     run = run_package(
-        cwl_path(manifest(tool), tool), spec, job_document(spec, config, inputs), tmp_path / "cwl", engine=engine
+        cwl_path(manifest(tool), tool),
+        spec,
+        job_document(spec, config, inputs),
+        tmp_path / "cwl",
+        engine=engine,
+        image=tag,
     )
     assert run.exit_code == 0, run.log
     assert files_in(tmp_path / "cwl") == files_in(flywheel.output_dir)
