@@ -89,7 +89,11 @@ def main() -> None:
                 bare.append(bare_run(pex, config, inputs, Path(scratch) / f"{tool}-bare-{i}"))
                 started = time.perf_counter()
                 run = run_package(
-                    cwl_path(manifest, tool), spec, job_document(spec, config, inputs), Path(scratch) / f"{tool}-cwl-{i}", pex=pex
+                    cwl_path(manifest, tool),
+                    spec,
+                    job_document(spec, config, inputs),
+                    Path(scratch) / f"{tool}-cwl-{i}",
+                    pex=pex,
                 )
                 wrapped.append(time.perf_counter() - started)
                 if run.exit_code != 0:

@@ -28,6 +28,7 @@ from pants.core.target_types import FileSourceField
 from pants.core.util_rules.partitions import PartitionerType
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.addresses import Address, Addresses, UnparsedAddressInputs
+from pants.engine.env_vars import EnvironmentVars, EnvironmentVarsRequest
 from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests, PathGlobs, Snapshot
 from pants.engine.process import FallibleProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
@@ -48,13 +49,19 @@ from pants.util.value_interpolation import InterpolationContext
 MANIFEST_NAME = "manifest.json"
 LINT_CONFIG = "lint.toml"  # beside the manifest: rules turned off for this tool, with reasons
 # Committed descriptors generated from the manifests, which rules compare with what they generate,
-# and notebooks, which rule NB001 compares with their tools' manifests.
+# notebooks, which rule NB001 compares with their tools' manifests, and the pipeline definitions.
 GENERATED_DESCRIPTORS = (
     "ccp_methods/*.json",
     "ccp_methods/README.md",
     "gears/*/src/apppkg/*",
     "gears/*/src/notebook/*.ipynb",
+    "gears/*/src/docker/manifest.json",  # every tool, for the pipelines' references
+    "pipelines/*.yaml",
+    "pipelines/*.yml",
+    "pipelines/*.json",
 )
+PIPELINES_DIR = "pipelines"  # SD2E pipeline definitions, checked against the tools (rules SD001-SD005)
+SPECS_ENV = "POLYGEAR_SPECS"  # the published schemas (SD2E's pipeline schema), outside the repository
 SPEC_FILE = "__gear_manifest_lint.json"
 
 
@@ -194,13 +201,17 @@ async def run_gear_manifest_lint(
     if not facts:
         return LintResult(0, "no tool images to lint", "", request.tool_name)
     lint_pex = await lint_pex_get
+    env = await Get(EnvironmentVars, EnvironmentVarsRequest([SPECS_ENV]))
+    argv = ["--spec", SPEC_FILE, "--pipelines", PIPELINES_DIR]
+    if env.get(SPECS_ENV):
+        argv += ["--specs", env[SPECS_ENV]]
     spec = await Get(Digest, CreateDigest([FileContent(SPEC_FILE, json.dumps([f.job for f in facts]).encode())]))
     input_digest = await Get(Digest, MergeDigests([spec, *(d for f in facts for d in f.digests)]))
     result = await Get(
         FallibleProcessResult,
         VenvPexProcess(
             lint_pex,
-            argv=["--spec", SPEC_FILE],
+            argv=argv,
             input_digest=input_digest,
             description=f"Lint {pluralize(len(facts), 'gear manifest')}",
             level=LogLevel.DEBUG,

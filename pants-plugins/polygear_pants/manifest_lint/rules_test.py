@@ -22,6 +22,7 @@ from pants.core.target_types import FileTarget
 from pants.core.util_rules.partitions import _EmptyMetadata
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.addresses import Address, Addresses, UnparsedAddressInputs
+from pants.engine.env_vars import EnvironmentVars, EnvironmentVarsRequest
 from pants.engine.fs import (
     EMPTY_DIGEST,
     EMPTY_FILE_DIGEST,
@@ -169,12 +170,26 @@ def test_one_lint_process_for_all_tools_and_none_for_images_without_a_manifest()
                 MockGet(Digest, (CreateDigest,), create_digest),
                 MockGet(Digest, (MergeDigests,), lambda _: EMPTY_DIGEST),
                 MockGet(FallibleProcessResult, (VenvPexProcess,), process),
+                MockGet(
+                    EnvironmentVars,
+                    (EnvironmentVarsRequest,),
+                    lambda _: EnvironmentVars({"POLYGEAR_SPECS": "/specs"}),
+                ),
             ],
         )
 
     result = run(lint_request([IMAGE]))
     assert (result.exit_code, result.stdout) == (0, "1 tool(s) OK")
     assert spec_files == [[{"target_name": "demo"}]] and len(processes) == 1
+    # The pipelines are checked in the same process, with SD2E's schema from the published specs.
+    assert list(processes[0].argv) == [
+        "--spec",
+        "__gear_manifest_lint.json",
+        "--pipelines",
+        "pipelines",
+        "--specs",
+        "/specs",
+    ]
     jobs.clear()  # only the tool base: nothing to lint, no process
     result = run(lint_request([BASE]))
     assert (result.exit_code, len(processes)) == (0, 1)

@@ -26,8 +26,10 @@ from polygear.core import lint_rules as core_rules
 from polygear.core.lint import REGISTRY, Finding, ToolFacts, lint_tool
 from polygear.flywheel import lint_rules as flywheel_rules
 from polygear.notebook import lint_rules as notebook_rules
+from polygear.sd2e.definition import PIPELINE_SUFFIXES, check, tools_by_image
 
 # Importing a rule module registers its rules: these are the rule sets every tool is checked with.
+SD2E_SCHEMA = "sd2e-pipeline.schema.json"
 RULE_MODULES = (core_rules, flywheel_rules, ccp_rules, apppkg_rules, notebook_rules)
 
 
@@ -35,6 +37,26 @@ def rules_table() -> str:
     """The registry as a table: id, severity, name, doc."""
     rows = [f"{r.id}  {r.severity:<7}  {r.name:<22}  {r.doc}" for r in sorted(REGISTRY.values(), key=lambda r: r.id)]
     return "\n".join(rows)
+
+
+def lint_pipelines(folder: Path, jobs: list[dict[str, Any]], specs: Path | None) -> tuple[list[str], int]:
+    """Every problem of every pipeline in `folder`, against every tool (SD001-SD005).
+
+    A pipeline may use any tool, not only the ones being linted: the tools are every
+    `gears/*/src/docker/manifest.json` beside `folder` (the Pants plugin puts them all in the sandbox),
+    plus the linted ones.
+    """
+    if not folder.is_dir():
+        return [], 0
+    manifests = {
+        *folder.resolve().parent.glob("gears/*/src/docker/manifest.json"),
+        *(Path(j["manifest"]).resolve() for j in jobs),
+    }
+    tools = tools_by_image(sorted(manifests))
+    schema_path = specs / SD2E_SCHEMA if specs else None
+    schema = json.loads(schema_path.read_text(encoding="utf-8")) if schema_path and schema_path.is_file() else None
+    files = sorted(p for p in folder.iterdir() if p.suffix in PIPELINE_SUFFIXES)
+    return [str(problem) for path in files for problem in check(path, tools, schema)[1]], len(files)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pex", action="append", default=[])
     p.add_argument("--build-file", default="BUILD")
     p.add_argument("--lint-config", type=Path, help="the tool's lint.toml (rules turned off, with reasons)")
+    p.add_argument("--pipelines", type=Path, help="a folder of SD2E pipeline definitions to check against the tools")
+    p.add_argument("--specs", type=Path, help="the published schemas' folder (SD2E's pipeline schema; POLYGEAR_SPECS)")
     p.add_argument("--list-rules", action="store_true", help="print every rule and exit")
     return p
 
@@ -78,12 +102,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         findings.extend(lint_tool(ToolFacts.from_job(job)))
     for f in findings:
         print(f)
-    errors = sum(f.severity == "error" for f in findings)
-    warnings = len(findings) - errors
+    pipeline_problems, pipelines = lint_pipelines(args.pipelines, jobs, args.specs) if args.pipelines else ([], 0)
+    for problem in pipeline_problems:
+        print(problem)
+    errors = sum(f.severity == "error" for f in findings) + len(pipeline_problems)
+    warnings = sum(f.severity == "warning" for f in findings)
     if errors:
-        print(f"{errors} problem(s), {warnings} warning(s) in {len(jobs)} tool(s)", file=sys.stderr)
+        scope = f"{len(jobs)} tool(s)" + (f" and {pipelines} pipeline(s)" if args.pipelines else "")
+        print(f"{errors} problem(s), {warnings} warning(s) in {scope}", file=sys.stderr)
         return 1
-    print(f"{len(jobs)} tool(s) OK" + (f", {warnings} warning(s)" if warnings else ""), file=sys.stderr)
+    checked = f", {pipelines} pipeline(s)" if args.pipelines else ""
+    print(f"{len(jobs)} tool(s){checked} OK" + (f", {warnings} warning(s)" if warnings else ""), file=sys.stderr)
     return 0
 
 

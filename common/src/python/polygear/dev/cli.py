@@ -4,6 +4,7 @@ run      run a gear locally the way Flywheel would (pex on this machine, or its 
 bump     change a gear's version everywhere it lives (manifest, image reference, BUILD tags)
 upload   upload a gear to Flywheel with `fw-beta gear upload`, after lint and release checks
 cwl-run  run a gear's CWL application package with cwltool (its pex, or its image with --image)
+pipeline-run   run a pipeline of pipelines/ with cwltool
 cwl-validate   check application packages with cwltool, eoap-validator, ap-validator and the OGC schemas
 release-check  check a release tag `gears/<name>/v<version>` against the gear's manifest
 lint-rules     list the descriptor lint's rules (id, severity, name, what it checks)
@@ -33,9 +34,11 @@ from polygear.core.jsonfile import write_json_atomic, write_text_atomic
 from polygear.core.lint import Finding, ToolFacts, lint_tool
 from polygear.dev.apppkg_validate import package_problems
 from polygear.dev.cwl_run import first_error, job_document, run_package
+from polygear.dev.pipeline_run import pipeline_job, run_pipeline
 from polygear.dev.workspace import Gear, find_gear, find_root, replace_tags_in_build
 from polygear.flywheel.gear_dir import build_gear_dir
 from polygear.lint import rules_table
+from polygear.sd2e.definition import PIPELINE_SUFFIXES, Pipeline, resolve, tools_by_image
 
 VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.-]+)?$")
 TAG_RE = re.compile(r"^(?:refs/tags/)?gears/(?P<name>[a-z0-9-]+)/v(?P<version>.+)$")
@@ -100,6 +103,9 @@ def cmd_cwl_run(args: argparse.Namespace) -> int:
     return 0
 
 
+SD2E_SCHEMA = "sd2e-pipeline.schema.json"
+
+
 def specs_folder(root: Path) -> Path | None:
     """The published schemas: $POLYGEAR_SPECS (./pants exports it), else ../shared/specs, else None."""
     given = os.environ.get("POLYGEAR_SPECS")
@@ -135,6 +141,40 @@ def cmd_cwl_validate(args: argparse.Namespace) -> int:
         )
         failed += bool(problems)
     return 1 if failed else 0
+
+
+def _pipeline(root: Path, name: str) -> Pipeline:
+    matches = [p for p in sorted((root / "pipelines").glob(f"{name}.*")) if p.suffix in PIPELINE_SUFFIXES]
+    if not matches:
+        known = sorted(p.stem for p in (root / "pipelines").glob("*") if p.suffix in PIPELINE_SUFFIXES)
+        raise UserError(name, f"no such pipeline (pipelines/<name>.yaml; pipelines here: {', '.join(known) or 'none'})")
+    tools = tools_by_image(sorted(root.glob("gears/*/src/docker/manifest.json")))
+    specs = specs_folder(root)
+    schema = json.loads((specs / SD2E_SCHEMA).read_text()) if specs and (specs / SD2E_SCHEMA).is_file() else None
+    return resolve(matches[0], tools, schema)
+
+
+def cmd_pipeline_run(args: argparse.Namespace) -> int:
+    root = find_root()
+    pipeline = _pipeline(root, args.pipeline)
+    job = pipeline_job(pipeline, args.input)
+    out = Path(args.out or root / "dist" / "pipeline-runs" / f"{pipeline.name}-{dt.datetime.now():%Y%m%d-%H%M%S}")
+    pexes, engine = None, None
+    if args.image:
+        engine = container_engine()
+        if engine is None:
+            raise UserError("--image", "no container engine found (install Docker, or podman on Linux)")
+    else:
+        pexes = {}
+        for step in pipeline.steps:
+            gear = find_gear(step.spec.name)
+            if not gear.pex_path().is_file():
+                raise UserError(str(gear.pex_path()), f"pex not built; run `./pants package {gear.pex_target()}` first")
+            pexes[step.spec.name] = gear.pex_path()
+    print(f"running pipeline {pipeline.name} ({len(pipeline.steps)} steps) with cwltool into {out}", file=sys.stderr)
+    run = run_pipeline(pipeline, job, out, pexes, engine)
+    print(json.dumps(run.outputs, indent=2))
+    return 0
 
 
 def next_version(current: str, how: str) -> str:
@@ -333,6 +373,14 @@ def parser() -> argparse.ArgumentParser:
     cv = sub.add_parser("cwl-validate", help="check application packages with cwltool, eoap- and ap-validator")
     cv.add_argument("gears", nargs="*", help="gear names (default: every gear)")
     cv.set_defaults(func=cmd_cwl_validate)
+    pr = sub.add_parser("pipeline-run", help="run a pipeline of pipelines/ with cwltool (the pexes, or --image)")
+    pr.add_argument("pipeline", help="pipeline name (pipelines/<name>.yaml)")
+    pr.add_argument("-i", "--input", action="append", default=[], metavar="NAME=PATH", help="pipeline input file")
+    pr.add_argument("--out", help="output folder (default dist/pipeline-runs/<pipeline>-<time>)")
+    pr.add_argument(
+        "--image", action="store_true", help="run the tools' images (Docker or podman) instead of their pexes"
+    )
+    pr.set_defaults(func=cmd_pipeline_run)
     lr = sub.add_parser("lint-rules", help="list the descriptor lint's rules")
     lr.set_defaults(func=cmd_lint_rules)
     return p

@@ -15,8 +15,9 @@ import io
 import json
 import logging
 import os
+import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,15 +56,22 @@ def job_document(spec: ToolSpec, config_args: Sequence[str], input_args: Sequenc
     return job
 
 
-def with_overrides(package: Path, dest: Path, command: str | None = None, image: str | None = None) -> Path:
-    """A copy of `package` whose CommandLineTools run `command` (the pex) instead of `/bin/run`, or
-    pull `image` (an image under test) instead of the released one; nothing else changes."""
+def with_overrides(
+    package: Path,
+    dest: Path,
+    command: str | Mapping[str, str] | None = None,
+    image: str | None = None,
+) -> Path:
+    """A copy of `package` whose CommandLineTools run `command` (the pex; for a pipeline, a mapping of
+    CommandLineTool id -> pex) instead of `/bin/run`, or pull `image` (an image under test) instead
+    of the released one; nothing else changes."""
     document = yaml.safe_load(package.read_text(encoding="utf-8"))
     for process in document.get("$graph", []):
         if process.get("class") != "CommandLineTool":
             continue
-        if command is not None:
-            process["baseCommand"] = [command]
+        chosen = command.get(process.get("id", "")) if isinstance(command, Mapping) else command
+        if chosen is not None:
+            process["baseCommand"] = [chosen]
         if image is not None:
             process.setdefault("hints", {})["DockerRequirement"] = {"dockerPull": image}
     dest.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
@@ -79,7 +87,22 @@ def run_package(
     engine: str | None = None,
     image: str | None = None,
 ) -> CwlRun:
-    """cwltool on `package#<tool>` with `job`; `pex` given: no container, the pex as `/bin/run`.
+    """One tool's package (see `run_cwl`)."""
+    command = str(Path(pex).resolve()) if pex is not None else None
+    return run_cwl(package, spec.name, job, outdir, command, engine, image)
+
+
+def run_cwl(
+    package: Path,
+    process_id: str,
+    job: dict[str, Any],
+    outdir: Path,
+    command: str | Mapping[str, str] | None = None,
+    engine: str | None = None,
+    image: str | None = None,
+    extra_args: Sequence[str] = (),
+) -> CwlRun:
+    """cwltool on `package#<process_id>` with `job`; `command` given: no container, the pex(es) as `/bin/run`.
 
     Otherwise the tool's image (or `image`) runs with `engine` (default: `docker` on PATH). podman runs as a
     user-space Docker (`--user-space-docker-cmd`): cwltool's own `--podman` asks for
@@ -91,17 +114,16 @@ def run_package(
         target = package
         argv = ["--outdir", str(outdir), "--disable-color"]
         env = dict(os.environ)
-        if pex is not None or image is not None:
-            command = str(Path(pex).resolve()) if pex is not None else None
+        if command is not None or image is not None:
             target = with_overrides(package, Path(scratch) / package.name, command, image)
-        if pex is not None:
+        if command is not None:
             env.setdefault("PEX_ROOT", str(PEX_ROOT_DEFAULT))
             argv += ["--no-container", "--preserve-environment", "PEX_ROOT"]
         elif engine is not None and Path(engine).name != "docker":
             argv += ["--user-space-docker-cmd", engine]
         job_path = Path(scratch) / "job.json"
         job_path.write_text(json.dumps(job), encoding="utf-8")
-        argv += [f"{target}#{spec.name}", str(job_path)]
+        argv += [*extra_args, f"{target}#{process_id}", str(job_path)]
         stdout = io.StringIO()
         saved = dict(os.environ)
         os.environ.update(env)
@@ -120,6 +142,12 @@ def run_package(
     text = stdout.getvalue().strip()
     outputs = json.loads(text) if code == 0 and text else {}
     return CwlRun(int(code), outputs, log_text)
+
+
+def failed_step(log: str) -> str | None:
+    """The first workflow step cwltool reports as failed, or None."""
+    match = re.search(r"\[step ([^\]]+)\] completed permanentFail", log)
+    return match.group(1) if match else None
 
 
 def first_error(log: str) -> str:
