@@ -4,7 +4,8 @@ run      run a gear locally the way Flywheel would (pex on this machine, or its 
 bump     change a gear's version everywhere it lives (manifest, image reference, BUILD tags)
 upload   upload a gear to Flywheel with `fw-beta gear upload`, after lint and release checks
 cwl-run  run a gear's CWL application package with cwltool (its pex, or its image with --image)
-pipeline-run   run a pipeline of pipelines/ with cwltool
+pipeline-run   run a pipeline of pipelines/ with cwltool or Toil
+pipeline-compile  print a pipeline's compiled CWL Workflow (for Toil on Slurm, Kubernetes, AWS)
 cwl-validate   check application packages with cwltool, eoap-validator, ap-validator and the OGC schemas
 release-check  check a release tag `gears/<name>/v<version>` against the gear's manifest
 lint-rules     list the descriptor lint's rules (id, severity, name, what it checks)
@@ -38,6 +39,8 @@ from polygear.dev.pipeline_run import pipeline_job, run_pipeline
 from polygear.dev.workspace import Gear, find_gear, find_root, replace_tags_in_build
 from polygear.flywheel.gear_dir import build_gear_dir
 from polygear.lint import rules_table
+from polygear.sd2e.compile import compile_pipeline
+from polygear.sd2e.compile import render as render_cwl
 from polygear.sd2e.definition import PIPELINE_SUFFIXES, Pipeline, resolve, tools_by_image
 
 VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.-]+)?$")
@@ -154,25 +157,42 @@ def _pipeline(root: Path, name: str) -> Pipeline:
     return resolve(matches[0], tools, schema)
 
 
+def cmd_pipeline_compile(args: argparse.Namespace) -> int:
+    pipeline = _pipeline(find_root(), args.pipeline)
+    text = render_cwl(compile_pipeline(pipeline))
+    if args.out:
+        write_text_atomic(Path(args.out), text)
+        print(f"wrote {args.out} (run it as {args.out}#{pipeline.name})", file=sys.stderr)
+    else:
+        print(text, end="")
+    return 0
+
+
 def cmd_pipeline_run(args: argparse.Namespace) -> int:
     root = find_root()
     pipeline = _pipeline(root, args.pipeline)
     job = pipeline_job(pipeline, args.input)
     out = Path(args.out or root / "dist" / "pipeline-runs" / f"{pipeline.name}-{dt.datetime.now():%Y%m%d-%H%M%S}")
-    pexes, engine = None, None
-    if args.image:
-        engine = container_engine()
-        if engine is None:
-            raise UserError("--image", "no container engine found (install Docker, or podman on Linux)")
-    else:
+    engine = None if args.pex else container_engine()
+    if args.image and engine is None:
+        raise UserError("--image", "no container engine found (install Docker, or podman on Linux)")
+    if args.engine == "toil" and engine is not None and Path(engine).name != "docker":
+        if args.image:
+            raise UserError("--image", "Toil runs images with Docker only; use --engine cwltool with podman")
+        engine = None  # podman only: Toil runs the pexes
+    pexes: dict[str, Path] | None = None
+    if engine is None:  # no container: each step's /bin/run is its tool's pex
         pexes = {}
         for step in pipeline.steps:
             gear = find_gear(step.spec.name)
             if not gear.pex_path().is_file():
                 raise UserError(str(gear.pex_path()), f"pex not built; run `./pants package {gear.pex_target()}` first")
             pexes[step.spec.name] = gear.pex_path()
-    print(f"running pipeline {pipeline.name} ({len(pipeline.steps)} steps) with cwltool into {out}", file=sys.stderr)
-    run = run_pipeline(pipeline, job, out, pexes, engine)
+    how = "the tools' pexes" if pexes is not None else f"the tools' images ({Path(engine or 'docker').name})"
+    print(
+        f"running {pipeline.name} ({len(pipeline.steps)} steps) with {args.engine}, {how}, into {out}", file=sys.stderr
+    )
+    run = run_pipeline(pipeline, job, out, pexes, engine, runner=args.engine)
     print(json.dumps(run.outputs, indent=2))
     return 0
 
@@ -373,14 +393,21 @@ def parser() -> argparse.ArgumentParser:
     cv = sub.add_parser("cwl-validate", help="check application packages with cwltool, eoap- and ap-validator")
     cv.add_argument("gears", nargs="*", help="gear names (default: every gear)")
     cv.set_defaults(func=cmd_cwl_validate)
-    pr = sub.add_parser("pipeline-run", help="run a pipeline of pipelines/ with cwltool (the pexes, or --image)")
+    pr = sub.add_parser(
+        "pipeline-run", help="run a pipeline of pipelines/ with cwltool or Toil (the pexes, or --image)"
+    )
     pr.add_argument("pipeline", help="pipeline name (pipelines/<name>.yaml)")
     pr.add_argument("-i", "--input", action="append", default=[], metavar="NAME=PATH", help="pipeline input file")
     pr.add_argument("--out", help="output folder (default dist/pipeline-runs/<pipeline>-<time>)")
-    pr.add_argument(
-        "--image", action="store_true", help="run the tools' images (Docker or podman) instead of their pexes"
-    )
+    where = pr.add_mutually_exclusive_group()
+    where.add_argument("--image", action="store_true", help="the tools' images (default with Docker or podman)")
+    where.add_argument("--pex", action="store_true", help="the tools' pexes, no container (default without an engine)")
+    pr.add_argument("--engine", choices=("cwltool", "toil"), default="cwltool", help="the CWL runner (default cwltool)")
     pr.set_defaults(func=cmd_pipeline_run)
+    pc = sub.add_parser("pipeline-compile", help="print (or --out FILE) a pipeline's compiled CWL Workflow")
+    pc.add_argument("pipeline", help="pipeline name (pipelines/<name>.yaml)")
+    pc.add_argument("--out", help="write the CWL here instead of printing it")
+    pc.set_defaults(func=cmd_pipeline_compile)
     lr = sub.add_parser("lint-rules", help="list the descriptor lint's rules")
     lr.set_defaults(func=cmd_lint_rules)
     return p

@@ -16,6 +16,9 @@ import json
 import logging
 import os
 import re
+import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +34,7 @@ from polygear.core.spec import ToolSpec
 # Where pexes run by cwltool unpack (cwltool gives each step a fresh HOME; without this, every run
 # would unpack the pex again into its output folder).
 PEX_ROOT_DEFAULT = Path.home() / ".cache" / "polygear" / "cwl-pex-root"
+TOIL_RUNNER = "toil-cwl-runner"
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,11 @@ def with_overrides(
     package: Path,
     dest: Path,
     command: str | Mapping[str, str] | None = None,
-    image: str | None = None,
+    image: str | Mapping[str, str] | None = None,
 ) -> Path:
     """A copy of `package` whose CommandLineTools run `command` (the pex; for a pipeline, a mapping of
-    CommandLineTool id -> pex) instead of `/bin/run`, or pull `image` (an image under test) instead
-    of the released one; nothing else changes."""
+    CommandLineTool id -> pex) instead of `/bin/run`, or pull `image` (an image under test; a mapping
+    for a pipeline) instead of the released one; nothing else changes."""
     document = yaml.safe_load(package.read_text(encoding="utf-8"))
     for process in document.get("$graph", []):
         if process.get("class") != "CommandLineTool":
@@ -72,8 +76,9 @@ def with_overrides(
         chosen = command.get(process.get("id", "")) if isinstance(command, Mapping) else command
         if chosen is not None:
             process["baseCommand"] = [chosen]
-        if image is not None:
-            process.setdefault("hints", {})["DockerRequirement"] = {"dockerPull": image}
+        pulled = image.get(process.get("id", "")) if isinstance(image, Mapping) else image
+        if pulled is not None:
+            process.setdefault("hints", {})["DockerRequirement"] = {"dockerPull": pulled}
     dest.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return dest
 
@@ -99,7 +104,7 @@ def run_cwl(
     outdir: Path,
     command: str | Mapping[str, str] | None = None,
     engine: str | None = None,
-    image: str | None = None,
+    image: str | Mapping[str, str] | None = None,
     extra_args: Sequence[str] = (),
 ) -> CwlRun:
     """cwltool on `package#<process_id>` with `job`; `command` given: no container, the pex(es) as `/bin/run`.
@@ -144,9 +149,50 @@ def run_cwl(
     return CwlRun(int(code), outputs, log_text)
 
 
+def toil_runner() -> Path:
+    """`toil-cwl-runner` beside this Python (a venv from the lockfile), else on PATH."""
+    beside = Path(sys.executable).parent / TOIL_RUNNER
+    found = beside if beside.is_file() else (Path(w) if (w := shutil.which(TOIL_RUNNER)) else None)
+    if found is None:
+        raise UserError("--engine toil", "expected Toil's toil-cwl-runner (toil[cwl] is in the lockfile), found none")
+    return found
+
+
+def run_toil(
+    package: Path,
+    process_id: str,
+    job: dict[str, Any],
+    outdir: Path,
+    command: str | Mapping[str, str] | None = None,
+    timeout: float = 3600,
+) -> CwlRun:
+    """Toil (`toil-cwl-runner --batchSystem single_machine`) on `package#<process_id>`.
+
+    Toil starts its workers as `_toil_worker` from PATH: the runner's own folder goes first on it.
+    `command` as in `run_cwl` (no container, the pexes as /bin/run); otherwise the images (Docker).
+    """
+    runner = toil_runner()
+    with tempfile.TemporaryDirectory(prefix="polygear-toil-") as scratch:
+        target = package if command is None else with_overrides(package, Path(scratch) / package.name, command)
+        job_path = Path(scratch) / "job.json"
+        job_path.write_text(json.dumps(job), encoding="utf-8")
+        env = {**os.environ, "PATH": f"{runner.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        env.setdefault("PEX_ROOT", str(PEX_ROOT_DEFAULT))
+        argv = [str(runner), "--preserve-environment", "PEX_ROOT", "--batchSystem", "single_machine"]
+        argv += ["--jobStore", str(Path(scratch) / "jobstore"), "--outdir", str(outdir), "--workDir", scratch]
+        argv += ["--no-container"] if command is not None else []
+        argv += [f"{target}#{process_id}", str(job_path)]
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout, check=False)
+    text = proc.stdout.strip()
+    outputs = json.loads(text) if proc.returncode == 0 and text.startswith("{") else {}
+    return CwlRun(proc.returncode, outputs, proc.stderr)
+
+
 def failed_step(log: str) -> str | None:
     """The first workflow step cwltool reports as failed, or None."""
     match = re.search(r"\[step ([^\]]+)\] completed permanentFail", log)
+    if match is None:  # Toil: "Got exit code 1 ... from job 'CWLJob' <workflow>.<step>..."
+        match = re.search(r"'CWLJob' [^ .]+\.([A-Za-z0-9_]+)", log)
     return match.group(1) if match else None
 
 

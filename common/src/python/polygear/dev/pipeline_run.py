@@ -8,6 +8,7 @@ step failed with the tool's own first error line.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -49,8 +50,14 @@ def run_pipeline(
     outdir: Path,
     pexes: Mapping[str, Path] | None = None,
     engine: str | None = None,
+    runner: str = "cwltool",
+    images: Mapping[str, str] | None = None,
 ) -> PipelineRun:
-    """`pexes`: tool name -> its pex (no container); otherwise the tools' images with `engine`."""
+    """`pexes`: tool name -> its pex (no container); otherwise the tools' images with `engine`.
+
+    `runner`: "cwltool" (the reference implementation, in-process) or "toil" (toil-cwl-runner on
+    this machine's cores; the same workflow runs on Slurm, Kubernetes or AWS: README). `images`: tool
+    name -> an image to run instead of its released one (images under test)."""
     if outdir.exists() and any(outdir.iterdir()):
         raise UserError(str(outdir), "the output folder exists and is not empty; choose a new one")
     commands = None
@@ -81,17 +88,35 @@ def run_pipeline(
     return PipelineRun(published, outdir, run.log)
 
 
-def _publish(value: Any, folder: Path) -> Any:
+def _publish(value: Any, folder: Path, names: frozenset[str] = frozenset()) -> Any:
     """Move one Workflow output's files to `folder` (scattered runs in `folder/<n>/`); their new paths.
 
-    Steps that ran once per part would otherwise write files of the same name side by side.
+    Steps that ran once per part would otherwise write files of the same name side by side. A runner
+    that gathers every output in one folder (Toil) renames such files `name_2`, `name_3`: the name is
+    restored when `name` is another file of the same output.
     """
     if isinstance(value, list):
         nested = any(isinstance(item, list) for item in value)
-        return [_publish(item, folder / str(i) if nested else folder) for i, item in enumerate(value)]
+        names = names or frozenset(Path(p).name for p in _paths(value))
+        return [_publish(item, folder / str(i) if nested else folder, names) for i, item in enumerate(value)]
     if isinstance(value, dict) and value.get("class") == "File":
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / Path(value["path"]).name
+        name = Path(value["path"]).name
+        match = _RENAMED.fullmatch(name)
+        if match and match.group(1) in names:
+            name = match.group(1)
+        target = folder / name
         shutil.move(value["path"], target)
         return str(target)
     return value
+
+
+_RENAMED = re.compile(r"(.+)_([0-9]+)")
+
+
+def _paths(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [p for item in value for p in _paths(item)]
+    if isinstance(value, dict) and value.get("class") == "File":
+        return [value["path"]]
+    return []

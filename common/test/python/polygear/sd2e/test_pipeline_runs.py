@@ -13,7 +13,7 @@ from polygear.dev.apppkg_validate import cwltool_problems
 from polygear.dev.pipeline_run import pipeline_job, run_pipeline
 from polygear.sd2e.compile import compile_pipeline, render
 from polygear.sd2e.definition import resolve, tools_by_image
-from polygear.testing.images import tool_pex
+from polygear.testing.images import build_tool_image, container_engine, tool_pex
 
 TOOLS = tools_by_image(sorted(Path("gears").glob("*/src/docker/manifest.json")))
 DATA = Path("pipelines/test/data")
@@ -76,13 +76,28 @@ def test_site_reports_end_to_end(tmp_path: Path) -> None:
     assert len(list((tmp_path / "out" / "s1_column_report_plot").rglob("histogram.png"))) == 3
 
 
-def test_failing_step_is_named_and_nothing_is_published(tmp_path: Path) -> None:
+def test_toil_gives_the_same_files_as_cwltool(tmp_path: Path) -> None:
+    pipeline = resolve(Path("pipelines/csv-quality.yaml"), TOOLS)
+    job = pipeline_job(pipeline, [f"table={DATA / 'measurements.csv'}", f"schema={DATA / 'measurement.schema.json'}"])
+    tools = pexes(["schema-validator", "csv-splitter", "csv-profiler"])
+    run_pipeline(pipeline, job, tmp_path / "cwltool", tools)
+    run_pipeline(pipeline, job, tmp_path / "toil", tools, runner="toil")
+    trees = [
+        {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+        for root in (tmp_path / "cwltool", tmp_path / "toil")
+    ]
+    assert len(trees[0]) == 10
+    assert trees[0] == trees[1]
+
+
+@pytest.mark.parametrize("runner", ["cwltool", "toil"])
+def test_failing_step_is_named_and_nothing_is_published(runner: str, tmp_path: Path) -> None:
     pipeline = resolve(Path("pipelines/site-reports.yaml"), TOOLS)
     bad = tmp_path / "bad.csv"
     bad.write_text("sample,site,weight_kg\nP1,Boston,heavy\n")
     job = pipeline_job(pipeline, [f"table={bad}"])
     with pytest.raises(UserError) as caught:
-        run_pipeline(pipeline, job, tmp_path / "out", pexes(["csv-splitter", "column-report"]))
+        run_pipeline(pipeline, job, tmp_path / "out", pexes(["csv-splitter", "column-report"]), runner=runner)
     message = str(caught.value)
     assert message.startswith("pipeline site-reports, step s1_column_report")
     assert (
@@ -91,6 +106,32 @@ def test_failing_step_is_named_and_nothing_is_published(tmp_path: Path) -> None:
     )
     assert message.endswith("; no outputs were published")
     assert not (tmp_path / "out").exists()
+
+
+def test_site_reports_through_the_images_equals_the_pexes(tmp_path: Path) -> None:
+    engine = container_engine()
+    if engine is None:
+        pytest.skip("no container engine (Docker or podman): the image run is not possible here")
+    names = ["csv-splitter", "column-report"]
+    images = {name: f"polygear-test/{name}:pipeline-under-test" for name in names}
+    for name, tag in images.items():
+        build_tool_image(engine, name, tag)
+    pipeline = resolve(Path("pipelines/site-reports.yaml"), TOOLS)
+    job = pipeline_job(pipeline, [f"table={DATA / 'measurements.csv'}"])
+    run_pipeline(pipeline, job, tmp_path / "images", engine=engine, images=images)
+    run_pipeline(pipeline, job, tmp_path / "pexes", pexes(names))
+    for output in ("s0_csv_splitter_parts", "s1_column_report_summary", "s1_column_report_plot"):
+        left = {
+            p.relative_to(tmp_path / "images").as_posix(): p.read_bytes()
+            for p in (tmp_path / "images" / output).rglob("*")
+            if p.is_file()
+        }
+        right = {
+            p.relative_to(tmp_path / "pexes").as_posix(): p.read_bytes()
+            for p in (tmp_path / "pexes" / output).rglob("*")
+            if p.is_file()
+        }
+        assert left and left == right, output
 
 
 def test_missing_or_unknown_pipeline_inputs(tmp_path: Path) -> None:
