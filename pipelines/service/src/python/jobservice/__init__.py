@@ -1,0 +1,1 @@
+"""The pipeline job service: SD2E's pipeline jobs in a durable store (SQLite here, PostgreSQL at scale)."""
