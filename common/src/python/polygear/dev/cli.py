@@ -36,6 +36,7 @@ from polygear.core.lint import Finding, ToolFacts, lint_tool
 from polygear.dev.apppkg_validate import package_problems
 from polygear.dev.cwl_run import first_error, job_document, run_package
 from polygear.dev.pipeline_run import pipeline_job, run_pipeline
+from polygear.dev.tracking import JobClient, tracked_run
 from polygear.dev.workspace import Gear, find_gear, find_root, replace_tags_in_build
 from polygear.flywheel.gear_dir import build_gear_dir
 from polygear.lint import rules_table
@@ -192,6 +193,14 @@ def cmd_pipeline_run(args: argparse.Namespace) -> int:
     print(
         f"running {pipeline.name} ({len(pipeline.steps)} steps) with {args.engine}, {how}, into {out}", file=sys.stderr
     )
+    if args.service:
+        client = JobClient(args.service, os.environ.get("POLYGEAR_JOBS_ADMIN_TOKEN", ""))
+        archive = Path(args.archive_root) if args.archive_root else None
+        tracked = tracked_run(pipeline, job, out, client, archive, pexes, engine, args.engine)
+        history = " -> ".join(f"{e['name']}:{e['state']}" for e in tracked.job["history"])
+        print(f"job {tracked.job['uuid']} {tracked.job['state']} ({history})", file=sys.stderr)
+        print(json.dumps(tracked.job, indent=2))
+        return 0
     run = run_pipeline(pipeline, job, out, pexes, engine, runner=args.engine)
     print(json.dumps(run.outputs, indent=2))
     return 0
@@ -403,6 +412,16 @@ def parser() -> argparse.ArgumentParser:
     where.add_argument("--image", action="store_true", help="the tools' images (default with Docker or podman)")
     where.add_argument("--pex", action="store_true", help="the tools' pexes, no container (default without an engine)")
     pr.add_argument("--engine", choices=("cwltool", "toil"), default="cwltool", help="the CWL runner (default cwltool)")
+    pr.add_argument(
+        "--service",
+        metavar="URL",
+        help="track the run as a job of the job service (admin token: $POLYGEAR_JOBS_ADMIN_TOKEN)",
+    )
+    pr.add_argument(
+        "--archive-root",
+        metavar="DIR",
+        help="with --service: archive the outputs under DIR/<job archive path> and index them",
+    )
     pr.set_defaults(func=cmd_pipeline_run)
     pc = sub.add_parser("pipeline-compile", help="print (or --out FILE) a pipeline's compiled CWL Workflow")
     pc.add_argument("pipeline", help="pipeline name (pipelines/<name>.yaml)")
