@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import hmac
 import html
+import json
 import logging
 import re
 import time
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -23,12 +26,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jobservice.indexer import index_job
 from jobservice.store import CatalogError, Conflict, Immutable, JobStore, NotFound
-from polygear.sd2e.definition import component_type
+from polygear.sd2e.definition import OUR_FIELDS, component_type
 from polygear.sd2e.jobs import TransitionRefused, UnknownEvent
 from polygear.sd2e.tokens import TokenError
 
 log = logging.getLogger("jobservice")
 LEVELS = ("0", "1", "2", "3", "Reference", "User", "Unknown")
+SD2E_SCHEMAS = {"pipeline": "sd2e-pipeline.schema.json", "event": "sd2e-pipelinejob-event.schema.json"}
 
 
 class ApiError(Exception):
@@ -128,11 +132,36 @@ async def _access_log(request: Request, call_next: Any) -> Any:
     return response
 
 
-def create_app(store: JobStore, admin_token: str, archive_root: str | None = None) -> FastAPI:
+def load_schemas(specs: Path | None) -> dict[str, dict[str, Any]]:
+    """SD2E's published JSON Schemas (pipeline, job event) from the specs folder, when one is given."""
+    schemas: dict[str, dict[str, Any]] = {}
+    for key, name in SD2E_SCHEMAS.items():
+        path = specs / name if specs else None
+        if path is not None and path.is_file():
+            schemas[key] = json.loads(path.read_text(encoding="utf-8"))
+    return schemas
+
+
+def _schema_check(request: Request, key: str, document: dict[str, Any], ignore: tuple[str, ...] = ()) -> None:
+    schema = request.app.state.schemas.get(key)
+    if schema is None:
+        return
+    checked = {k: v for k, v in document.items() if k not in ignore}
+    error = next(iter(sorted(jsonschema.validators.validator_for(schema)(schema).iter_errors(checked), key=str)), None)
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path) or "body"
+        raise ApiError(400, f"{where}: {error.message} (SD2E's {SD2E_SCHEMAS[key]})")
+
+
+def create_app(
+    store: JobStore, admin_token: str, archive_root: str | None = None, specs: Path | None = None
+) -> FastAPI:
+    """`specs`: the folder of SD2E's published schemas; bodies are then validated against them too."""
     if not admin_token:
         raise ValueError("the service needs an admin token")
     app = FastAPI(title="polygear pipeline job service", version="0.1.0", description=__doc__)
     app.state.store, app.state.admin_token, app.state.archive_root = store, admin_token, archive_root
+    app.state.schemas = load_schemas(specs)
     for error in (ApiError, CatalogError, TokenError, TransitionRefused, UnknownEvent):
         app.add_exception_handler(error, _error)
     app.add_exception_handler(RequestValidationError, _bad_body)
@@ -150,6 +179,7 @@ async def list_pipelines(request: Request) -> list[dict[str, Any]]:
 async def create_pipeline(request: Request) -> dict[str, Any]:
     _admin(request)
     document = _check_pipeline(await _json(request))
+    _schema_check(request, "pipeline", document, ignore=OUR_FIELDS)
     uuid, token = _store(request).create_pipeline(document)
     return {"uuid": uuid, "token": token}
 
@@ -162,6 +192,7 @@ async def get_pipeline(uuid: str, request: Request) -> dict[str, Any]:
 @router.put("/pipelines/{uuid}")
 async def update_pipeline(uuid: str, request: Request, token: str | None = Query(default=None)) -> dict[str, Any]:
     document = _check_pipeline(await _json(request))
+    _schema_check(request, "pipeline", document, ignore=OUR_FIELDS)
     return {"uuid": uuid, "token": _store(request).update_pipeline(uuid, document, token)}
 
 
@@ -190,6 +221,8 @@ async def post_event(body: EventIn, request: Request) -> dict[str, Any]:
     names = {n for n in (body.name, body.event) if n}
     if len(names) != 1:
         raise ApiError(400, "name: expected the event's name (or SD2E's `event`), once")
+    if body.event is not None:  # SD2E's own form: its schema applies
+        _schema_check(request, "event", body.model_dump(exclude_none=True))
     job, event = _store(request).post_event(body.uuid, names.pop(), body.token, body.data)
     return {"uuid": job.uuid, "state": job.state, "event": event.as_dict()}
 

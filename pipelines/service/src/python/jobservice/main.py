@@ -10,6 +10,7 @@ Configuration from flags, else the environment (a container's natural place), el
 | `--admin-token-file` | `POLYGEAR_JOBS_ADMIN_TOKEN` | the bearer token for creating pipelines and jobs |
 | `--archive-root` | `POLYGEAR_JOBS_ARCHIVE_ROOT` | the folder the indexer reads job archive paths under |
 | `--host`, `--port` | `POLYGEAR_JOBS_HOST`, `POLYGEAR_JOBS_PORT` | where to listen (127.0.0.1:8080) |
+| `--specs` | `POLYGEAR_SPECS` | SD2E's published JSON Schemas: pipeline and event bodies are validated against them |
 
 Secrets are read from files or the environment, never from the command line, and never logged.
 """
@@ -32,6 +33,7 @@ ENV = {
     "archive_root": "POLYGEAR_JOBS_ARCHIVE_ROOT",
     "host": "POLYGEAR_JOBS_HOST",
     "port": "POLYGEAR_JOBS_PORT",
+    "specs": "POLYGEAR_SPECS",
 }
 DEFAULTS = {"db": "sqlite:///jobs.db", "host": "127.0.0.1", "port": "8080"}
 
@@ -44,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--archive-root")
     p.add_argument("--host")
     p.add_argument("--port")
+    p.add_argument("--specs", help="the folder of SD2E's published schemas: bodies are validated against them")
     p.add_argument("--config", type=Path, help="a file of KEY=value lines (the environment variable names)")
     return p
 
@@ -91,7 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a wrong URL or an unreachable database: one line
         print(f"error: --db {values['db']}: {redact.redact(str(exc)).splitlines()[0]}", file=sys.stderr)
         return 1
-    app = create_app(store, str(values["admin_token"]), values["archive_root"])
+    specs = Path(values["specs"]) if values["specs"] else None
+    app = create_app(store, str(values["admin_token"]), values["archive_root"], specs)
     logging.getLogger("jobservice").info(
         "serving %s on http://%s:%s", str(values["db"]).split("://")[0], values["host"], values["port"]
     )

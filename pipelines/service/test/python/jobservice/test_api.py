@@ -4,6 +4,7 @@ the status page and the OpenAPI document."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,15 @@ PIPELINE = {
 }
 
 
+def specs() -> Path | None:
+    given = os.environ.get("POLYGEAR_SPECS")
+    candidates = [Path(given)] if given else [a / "shared" / "specs" for a in Path(__file__).resolve().parents]
+    return next((f for f in candidates if (f / "sd2e-pipeline.schema.json").is_file()), None)
+
+
 @pytest.fixture()
 def client(store_url: str, tmp_path: Path) -> Iterator[TestClient]:
-    app = create_app(open_store(store_url, SECRET), ADMIN, str(tmp_path / "archive"))
+    app = create_app(open_store(store_url, SECRET), ADMIN, str(tmp_path / "archive"), specs())
     with TestClient(app) as test_client:
         yield test_client
 
@@ -66,6 +73,23 @@ def test_admin_token_guards_creation(client: TestClient) -> None:
 def test_bad_pipeline_bodies(client: TestClient, body: Any, message: str) -> None:
     response = client.post("/pipelines", json=body, headers=BEARER)
     assert (response.status_code, response.json()["error"]) == (400, message)
+
+
+def test_bodies_are_validated_against_sd2e_schemas(client: TestClient) -> None:
+    if specs() is None:
+        pytest.skip("SD2E's schemas not found: set POLYGEAR_SPECS")
+    bad_level = client.post("/pipelines", json={**PIPELINE, "processing_levels": ["9"]}, headers=BEARER)
+    assert bad_level.status_code == 400
+    assert (
+        bad_level.json()["error"]
+        == "processing_levels.0: '9' is not one of ['0', '1', '2', '3'] (SD2E's sd2e-pipeline.schema.json)"
+    )
+    with_id = client.post("/pipelines", json={**PIPELINE, "id": "polygear/demo"}, headers=BEARER)
+    assert with_id.status_code == 201  # an id is allowed besides SD2E's schema, as its own fixtures have
+    _, uuid, token = new_job(client, {"n": 9})
+    sd2e_form = client.post("/events", json={"uuid": uuid, "event": "index", "token": token})
+    assert sd2e_form.status_code == 400 and "'index' is not one of" in sd2e_form.json()["error"]
+    assert client.post("/events", json={"uuid": uuid, "event": "run", "token": token}).json()["state"] == "RUNNING"
 
 
 def test_pipeline_update_needs_its_current_token(client: TestClient) -> None:
