@@ -3,6 +3,7 @@ the status page and the OpenAPI document."""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from collections.abc import Iterator
@@ -13,6 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 from jobservice.app import create_app
 from jobservice.store import open_store
+
+from polygear.testing.klms import minio_block, minio_client, s3_server
 
 SECRET = b"job-service-test-secret"
 ADMIN = "admin-token-for-tests"
@@ -163,6 +166,40 @@ def test_indexing_records_the_selected_files(client: TestClient, tmp_path: Path)
     assert done.json()["files"][1]["checksum"].startswith("sha256:44136fa355b3678a")
     names = [e["name"] for e in client.get(f"/jobs/{uuid}").json()["history"]]
     assert names[-2:] == ["index", "indexed"]
+
+
+def test_indexing_an_s3_archive(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The archive root as a MinIO/S3 bucket (moto on loopback), read with the minio SDK."""
+    with s3_server() as endpoint:
+        mc = minio_client(endpoint)
+        mc.make_bucket("archive")
+        block = minio_block(endpoint)
+        monkeypatch.setenv("POLYGEAR_JOBS_S3_ENDPOINT", endpoint)
+        monkeypatch.setenv("POLYGEAR_JOBS_S3_ACCESS_KEY", block["id"])
+        monkeypatch.setenv("POLYGEAR_JOBS_S3_SECRET_KEY", block["key"])
+        app = create_app(open_store(store_url, SECRET), ADMIN, "s3://archive/lab")
+        with TestClient(app) as client:
+            _, uuid, token = new_job(client, {"n": 5})
+            path = client.get(f"/jobs/{uuid}").json()["archive_path"].strip("/")
+            for name, content in (("summary.json", b"{}"), ("plots/a.png", b"\x89PNG"), ("log.txt", b"x")):
+                mc.put_object("archive", f"lab/{path}/{name}", io.BytesIO(content), len(content))
+            client.post("/events", json={"uuid": uuid, "name": "run", "token": token})
+            client.post("/events", json={"uuid": uuid, "name": "finish", "token": token})
+            body = {
+                "uuid": uuid,
+                "name": "index",
+                "token": token,
+                "filters": [r"\.json$", r"\.png$"],
+                "level": "Reference",
+            }
+            done = client.post(f"/jobs/{uuid}/index", json=body)
+            assert done.status_code == 200, done.text
+            assert [(f["path"], f["level"], f["size"]) for f in done.json()["files"]] == [
+                ("plots/a.png", "Reference", 4),
+                ("summary.json", "Reference", 2),
+            ]
+            assert done.json()["files"][1]["checksum"].startswith("sha256:44136fa355b3678a")
+            assert done.json()["state"] == "FINISHED"
 
 
 def test_lists_status_page_and_openapi(client: TestClient) -> None:
