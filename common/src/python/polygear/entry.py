@@ -77,8 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--manifest",
         type=Path,
-        help="the tool's manifest for --klms and --output-dir (default: the one in this pex, else "
-        "/flywheel/v0/manifest.json)",
+        help="the tool's manifest (default: --output-dir: the one in this pex, else /flywheel/v0/manifest.json; "
+        "--klms: /flywheel/v0/manifest.json)",
     )
     return parser
 

@@ -55,7 +55,7 @@ $graph:
       doc: Format of the records file; 'auto' decides by file extension.
       default: auto
     max_errors:
-      type: int?
+      type: long?
       label: Max errors
       doc: Keep at most this many violations in the report (all are still counted).
       default: 10000
@@ -137,7 +137,7 @@ $graph:
         prefix: -c
         valueFrom: format=$(self)
     max_errors:
-      type: int?
+      type: long?
       label: Max errors
       doc: Keep at most this many violations in the report (all are still counted).
       default: 10000

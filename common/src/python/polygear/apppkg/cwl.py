@@ -75,9 +75,9 @@ def _scalar_type(directive: dict[str, Any]) -> Any:
     enum = directive.get("enum")
     if kind == "string" and isinstance(enum, list) and enum:
         return {"type": "enum", "symbols": [str(symbol) for symbol in enum]}
-    if kind == "integer":
+    if kind == "integer":  # CWL int is 32 bits: long unless both bounds fit
         bounds = [directive.get(k) for k in ("minimum", "maximum")]
-        if any(isinstance(b, (int, float)) and abs(b) > INT32_MAX for b in bounds):
+        if not all(isinstance(b, (int, float)) and abs(b) <= INT32_MAX for b in bounds):
             return "long"
     return CWL_TYPES.get(kind, "string")
 

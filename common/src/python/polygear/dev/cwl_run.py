@@ -11,6 +11,7 @@ The job (`-c NAME=VALUE`, `-i NAME=PATH`) is typed by the manifest, as a CWL job
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import json
 import logging
@@ -149,13 +150,22 @@ def run_cwl(
     return CwlRun(int(code), outputs, log_text)
 
 
-def toil_runner() -> Path:
-    """`toil-cwl-runner` beside this Python (a venv from the lockfile), else on PATH."""
-    beside = Path(sys.executable).parent / TOIL_RUNNER
-    found = beside if beside.is_file() else (Path(w) if (w := shutil.which(TOIL_RUNNER)) else None)
+def toil_command() -> tuple[list[str], Path]:
+    """How to start Toil's CWL runner, and the folder its `_toil_worker` script is in.
+
+    Toil from this Python's environment (the lockfile's) runs as `python -c` of its entry point: the
+    `toil-cwl-runner` script a pex venv writes carries the entry point's extras (`main [cwl]`) and
+    cannot start. Otherwise `toil-cwl-runner` from PATH.
+    """
+    if importlib.util.find_spec("toil") is not None:
+        code = "import sys; from toil.cwl.cwltoil import main; sys.exit(main())"
+        return [sys.executable, "-c", code], Path(sys.executable).parent
+    found = shutil.which(TOIL_RUNNER)
     if found is None:
-        raise UserError("--engine toil", "expected Toil's toil-cwl-runner (toil[cwl] is in the lockfile), found none")
-    return found
+        raise UserError(
+            "--engine toil", "expected Toil (toil[cwl] is in the lockfile, or toil-cwl-runner on PATH), found none"
+        )
+    return [found], Path(found).parent
 
 
 def run_toil(
@@ -171,14 +181,15 @@ def run_toil(
     Toil starts its workers as `_toil_worker` from PATH: the runner's own folder goes first on it.
     `command` as in `run_cwl` (no container, the pexes as /bin/run); otherwise the images (Docker).
     """
-    runner = toil_runner()
+    runner, scripts = toil_command()
     with tempfile.TemporaryDirectory(prefix="polygear-toil-") as scratch:
         target = package if command is None else with_overrides(package, Path(scratch) / package.name, command)
         job_path = Path(scratch) / "job.json"
         job_path.write_text(json.dumps(job), encoding="utf-8")
-        env = {**os.environ, "PATH": f"{runner.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        env = {**os.environ, "PATH": f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}"}
         env.setdefault("PEX_ROOT", str(PEX_ROOT_DEFAULT))
-        argv = [str(runner), "--preserve-environment", "PEX_ROOT", "--batchSystem", "single_machine"]
+        # a tool's failure is its input's, not the machine's: no retries
+        argv = [*runner, "--preserve-environment", "PEX_ROOT", "--batchSystem", "single_machine", "--retryCount", "0"]
         argv += ["--jobStore", str(Path(scratch) / "jobstore"), "--outdir", str(outdir), "--workDir", scratch]
         argv += ["--no-container"] if command is not None else []
         argv += [f"{target}#{process_id}", str(job_path)]
@@ -191,8 +202,12 @@ def run_toil(
 def failed_step(log: str) -> str | None:
     """The first workflow step cwltool reports as failed, or None."""
     match = re.search(r"\[step ([^\]]+)\] completed permanentFail", log)
-    if match is None:  # Toil: "Got exit code 1 ... from job 'CWLJob' <workflow>.<step>..."
-        match = re.search(r"'CWLJob' [^ .]+\.([A-Za-z0-9_]+)", log)
+    return match.group(1) if match else None
+
+
+def toil_failed_job(log: str) -> str | None:
+    """The name of the first job Toil reports as failed (`<workflow>.<step or scatter index>.<tool id>`)."""
+    match = re.search(r"Job failed with exit value \d+: 'CWLJob' (\S+)", log)
     return match.group(1) if match else None
 
 

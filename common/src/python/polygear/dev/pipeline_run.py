@@ -8,6 +8,7 @@ step failed with the tool's own first error line.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -15,10 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from polygear.core.bind import parse_assignments, refuse_unknown
 from polygear.core.errors import UserError
-from polygear.dev.cwl_run import failed_step, first_error, run_cwl
+from polygear.dev.cwl_run import failed_step, first_error, run_cwl, run_toil, toil_failed_job
 from polygear.sd2e.compile import compile_pipeline, render
 from polygear.sd2e.definition import Pipeline
 
@@ -77,15 +79,63 @@ def run_pipeline(
             "--tmpdir-prefix",
             f"{scratch}/tmp/",
         ]
-        run = run_cwl(package, pipeline.name, job, staging, commands, engine, extra_args=steps)
+        pulled = {f"{name}-tool": image for name, image in images.items()} if images else None
+        if runner == "toil":
+            if pulled:
+                raise UserError("--engine toil", "expected the released images with Toil (images under test: cwltool)")
+            run = run_toil(package, pipeline.name, job, staging, commands)
+        elif runner == "cwltool":
+            run = run_cwl(package, pipeline.name, job, staging, commands, engine, pulled, extra_args=steps)
+        else:
+            raise UserError("--engine", f"expected cwltool or toil, found {runner!r}")
         if run.exit_code != 0:
-            step = failed_step(run.log) or "(unknown step)"
+            step = failed_step(run.log) or _toil_step(pipeline, toil_failed_job(run.log)) or "(unknown step)"
             raise UserError(
                 f"pipeline {pipeline.name}, step {step}", f"{first_error(run.log)}; no outputs were published"
             )
-        outdir.mkdir(parents=True, exist_ok=True)
-        published = {name: _publish(value, outdir / name) for name, value in run.outputs.items()}
+        # Laid out beside the destination (same filesystem), renamed into place only when complete.
+        outdir.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.partial-", dir=outdir.parent))
+        try:
+            published = {name: _publish(value, partial / name) for name, value in run.outputs.items()}
+            if outdir.exists():
+                outdir.rmdir()  # empty: checked above
+            os.replace(partial, outdir)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        published = _relocated(published, partial, outdir)
     return PipelineRun(published, outdir, run.log)
+
+
+def _toil_step(pipeline: Pipeline, job: str | None) -> str | None:
+    """The step of a failed Toil job: named in it, or the one step running the tool it names."""
+    if job is None:
+        return None
+    parts = job.split(".")
+    named = [s.id for s in pipeline.steps if s.id in parts]
+    by_tool = [s.id for s in pipeline.steps if f"{s.spec.name}-tool" in parts]
+    for candidates in (named, by_tool):
+        if len(candidates) == 1:
+            return candidates[0]
+    return None
+
+
+def _relocated(value: Any, old: Path, new: Path) -> Any:
+    if isinstance(value, dict):
+        return {k: _relocated(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relocated(v, old, new) for v in value]
+    if isinstance(value, str) and value.startswith(str(old)):
+        return str(new) + value[len(str(old)) :]
+    return value
+
+
+def _file_path(value: dict[str, Any]) -> str:
+    """A CWL File's local path (cwltool gives `path`; Toil may give only a file:// `location`)."""
+    if value.get("path"):
+        return str(value["path"])
+    return unquote(urlsplit(str(value.get("location", ""))).path)
 
 
 def _publish(value: Any, folder: Path, names: frozenset[str] = frozenset()) -> Any:
@@ -99,14 +149,19 @@ def _publish(value: Any, folder: Path, names: frozenset[str] = frozenset()) -> A
         nested = any(isinstance(item, list) for item in value)
         names = names or frozenset(Path(p).name for p in _paths(value))
         return [_publish(item, folder / str(i) if nested else folder, names) for i, item in enumerate(value)]
+    if isinstance(value, dict) and value.get("class") == "Directory":
+        raise UserError(
+            f"output {folder.name}", "expected File outputs (a pipeline step's Directory output is not published)"
+        )
     if isinstance(value, dict) and value.get("class") == "File":
         folder.mkdir(parents=True, exist_ok=True)
-        name = Path(value["path"]).name
+        source = _file_path(value)
+        name = Path(source).name
         match = _RENAMED.fullmatch(name)
         if match and match.group(1) in names:
             name = match.group(1)
         target = folder / name
-        shutil.move(value["path"], target)
+        shutil.move(source, target)
         return str(target)
     return value
 
@@ -118,5 +173,5 @@ def _paths(value: Any) -> list[str]:
     if isinstance(value, list):
         return [p for item in value for p in _paths(item)]
     if isinstance(value, dict) and value.get("class") == "File":
-        return [value["path"]]
+        return [_file_path(value)]
     return []

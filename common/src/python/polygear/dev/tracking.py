@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -55,9 +56,11 @@ class JobClient:
 
     def ensure_pipeline(self, document: dict[str, Any]) -> str:
         uuid = pipeline_uuid(document)
-        response = self.http.post("/pipelines", json=document, headers=self.admin)
-        if response.status_code not in (201, 409):  # 409: registered already, same UUID
-            raise UserError("job service POST /pipelines", f"{response.status_code}: {response.text[:200]}")
+        try:
+            self.call("POST", "/pipelines", json=document, headers=self.admin)
+        except UserError as exc:
+            if not exc.message.startswith("409:"):  # 409: registered already, same UUID
+                raise
         return uuid
 
     def event(self, uuid: str, token: str, name: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -66,6 +69,27 @@ class JobClient:
 
 def _digest(path: str) -> str:
     return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def archive(outdir: Path, root: Path, archive_path: str) -> Path:
+    """Copy the run's outputs to `<root>/<archive path>/`: all of them or none (copied beside, renamed)."""
+    target = (root / archive_path.lstrip("/")).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise UserError("archive_path", f"expected a path under the archive root {root}, found {archive_path!r}")
+    if target.exists() and any(target.iterdir()):
+        raise UserError(str(target), "the job's archive folder exists and is not empty")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        shutil.copytree(outdir, partial)
+        if target.exists():
+            target.rmdir()
+        os.replace(partial, target)
+    except OSError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise UserError(str(target), f"the outputs could not be archived: {exc.strerror or exc}") from None
+    return target
 
 
 def tracked_run(
@@ -98,7 +122,6 @@ def tracked_run(
     files = sorted(p for p in outdir.rglob("*") if p.is_file())
     client.event(uuid, token, "finish", {"outputs": len(files)})
     if archive_root is not None:
-        target = archive_root / created["archive_path"].lstrip("/")
-        shutil.copytree(outdir, target, dirs_exist_ok=True)
+        archive(outdir, archive_root, created["archive_path"])
         client.call("POST", f"/jobs/{uuid}/index", json={"uuid": uuid, "name": "index", "token": token})
     return TrackedRun(client.call("GET", f"/jobs/{uuid}"), run)

@@ -80,7 +80,7 @@ class PipelineCatalog:
                 f"pipeline {uuid}: components cannot change; create a new pipeline instead "
                 f"(its UUID would be {pipeline_uuid(document)})"
             )
-        if document.get("id", record.document.get("id")) != record.document.get("id"):
+        if document.get("id") != record.document.get("id"):
             raise Immutable(f"pipeline {uuid}: its id is part of its UUID and cannot change; create a new pipeline")
         salt = new_salt()
         self._store[uuid] = PipelineRecord(uuid, dict(document), salt)

@@ -122,11 +122,12 @@ def test_cwl_shape_for_the_profiler() -> None:
     [
         ({"type": "string"}, "string"),
         ({"type": "string", "default": "x"}, "string?"),
-        ({"type": "integer", "optional": True}, "int?"),
-        ({"type": "integer", "maximum": 2**40}, "long"),
+        ({"type": "integer", "minimum": 1, "maximum": 9, "optional": True}, "int?"),
+        ({"type": "integer", "minimum": 1}, "long"),  # unbounded: CWL int is 32 bits
+        ({"type": "integer", "minimum": 0, "maximum": 2**40}, "long"),
         ({"type": "number"}, "double"),
         ({"type": "boolean", "default": True}, "boolean?"),
-        ({"type": "array", "items": {"type": "integer"}}, {"type": "array", "items": "int"}),
+        ({"type": "array", "items": {"type": "integer"}}, {"type": "array", "items": "long"}),
         ({"type": "string", "enum": ["a", "b"]}, {"type": "enum", "symbols": ["a", "b"]}),
     ],
 )

@@ -1,6 +1,7 @@
 """The job service's HTTP API (FastAPI): pipelines, jobs, events, indexing, and a status page.
 
-Errors are JSON `{"error": "...", "status": N}`: 400 a body that breaks the contract, 401 a missing
+Routes run the store in a worker thread (the store serialises its own connection), so a slow write or
+an indexing job never stalls the event loop. Errors are JSON `{"error": "...", "status": N}`: 400 a body that breaks the contract, 401 a missing
 token, 403 a wrong one, 404 an unknown pipeline or job, 409 a refused transition or an immutable
 field. Creating pipelines and jobs needs the admin bearer token; events need the job's own token
 (from its create), updates of a pipeline the pipeline's current token. Tokens are never logged and
@@ -23,6 +24,8 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jobservice.indexer import index_job
 from jobservice.store import CatalogError, Conflict, Immutable, JobStore, NotFound
@@ -75,6 +78,8 @@ def _check_pipeline(document: Any) -> dict[str, Any]:
     for key, kind in (("name", str), ("components", list)):
         if not isinstance(document.get(key), kind):
             raise ApiError(400, f"{key}: expected a {'string' if kind is str else 'list'}, found {document.get(key)!r}")
+    if "uuid" in document:
+        raise ApiError(400, "uuid: expected no uuid in a pipeline document (the service computes it)")
     for index, component in enumerate(document["components"]):
         if component_type(component) is None:
             raise ApiError(400, f"components[{index}]: expected the keys of exactly one SD2E component type")
@@ -116,6 +121,17 @@ async def _error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": str(exc), "status": status}, status_code=status)
 
 
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
+    detail = exc.detail if isinstance(exc, StarletteHTTPException) else "error"
+    return JSONResponse({"error": str(detail), "status": status}, status_code=status)
+
+
+async def _crash(_: Request, exc: Exception) -> JSONResponse:
+    log.error("unexpected error: %s", exc.__class__.__name__, exc_info=exc)
+    return JSONResponse({"error": "unexpected server error (logged)", "status": 500}, status_code=500)
+
+
 async def _bad_body(_: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
@@ -150,7 +166,9 @@ def _schema_check(request: Request, key: str, document: dict[str, Any], ignore: 
     error = next(iter(sorted(jsonschema.validators.validator_for(schema)(schema).iter_errors(checked), key=str)), None)
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "body"
-        raise ApiError(400, f"{where}: {error.message} (SD2E's {SD2E_SCHEMAS[key]})")
+        # a token's value (or anything pasted in its place) never comes back in a message
+        message = f"expected {error.validator} {error.validator_value!r}" if where == "token" else error.message
+        raise ApiError(400, f"{where}: {message} (SD2E's {SD2E_SCHEMAS[key]})")
 
 
 def create_app(
@@ -164,6 +182,8 @@ def create_app(
     app.state.schemas = load_schemas(specs)
     for error in (ApiError, CatalogError, TokenError, TransitionRefused, UnknownEvent):
         app.add_exception_handler(error, _error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _crash)
     app.add_exception_handler(RequestValidationError, _bad_body)
     app.middleware("http")(_access_log)
     app.include_router(router)
@@ -172,7 +192,7 @@ def create_app(
 
 @router.get("/pipelines")
 async def list_pipelines(request: Request) -> list[dict[str, Any]]:
-    return _store(request).list_pipelines()
+    return await run_in_threadpool(_store(request).list_pipelines)
 
 
 @router.post("/pipelines", status_code=201)
@@ -180,27 +200,30 @@ async def create_pipeline(request: Request) -> dict[str, Any]:
     _admin(request)
     document = _check_pipeline(await _json(request))
     _schema_check(request, "pipeline", document, ignore=OUR_FIELDS)
-    uuid, token = _store(request).create_pipeline(document)
+    uuid, token = await run_in_threadpool(_store(request).create_pipeline, document)
     return {"uuid": uuid, "token": token}
 
 
 @router.get("/pipelines/{uuid}")
 async def get_pipeline(uuid: str, request: Request) -> dict[str, Any]:
-    return _store(request).get_pipeline(uuid)
+    return await run_in_threadpool(_store(request).get_pipeline, uuid)
 
 
 @router.put("/pipelines/{uuid}")
 async def update_pipeline(uuid: str, request: Request, token: str | None = Query(default=None)) -> dict[str, Any]:
     document = _check_pipeline(await _json(request))
     _schema_check(request, "pipeline", document, ignore=OUR_FIELDS)
-    return {"uuid": uuid, "token": _store(request).update_pipeline(uuid, document, token)}
+    new_token = await run_in_threadpool(_store(request).update_pipeline, uuid, document, token)
+    return {"uuid": uuid, "token": new_token}
 
 
 @router.post("/jobs", status_code=201)
 async def create_job(body: JobIn, request: Request) -> dict[str, Any]:
     _admin(request)
     instance = f"{body.session}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}" if body.session else None
-    job, token = _store(request).create_job(body.pipeline_uuid, body.child_of, body.data, instance)
+    job, token = await run_in_threadpool(
+        _store(request).create_job, body.pipeline_uuid, body.child_of, body.data, instance
+    )
     return {**job.as_dict(), "token": token}
 
 
@@ -208,12 +231,12 @@ async def create_job(body: JobIn, request: Request) -> dict[str, Any]:
 async def list_jobs(
     request: Request, pipeline_uuid: str | None = None, state: str | None = None
 ) -> list[dict[str, Any]]:
-    return _store(request).list_jobs(pipeline_uuid, state)
+    return await run_in_threadpool(_store(request).list_jobs, pipeline_uuid, state)
 
 
 @router.get("/jobs/{uuid}")
 async def get_job(uuid: str, request: Request) -> dict[str, Any]:
-    return _store(request).get_job(uuid).as_dict()
+    return (await run_in_threadpool(_store(request).get_job, uuid)).as_dict()
 
 
 @router.post("/events")
@@ -223,7 +246,7 @@ async def post_event(body: EventIn, request: Request) -> dict[str, Any]:
         raise ApiError(400, "name: expected the event's name (or SD2E's `event`), once")
     if body.event is not None:  # SD2E's own form: its schema applies
         _schema_check(request, "event", body.model_dump(exclude_none=True))
-    job, event = _store(request).post_event(body.uuid, names.pop(), body.token, body.data)
+    job, event = await run_in_threadpool(_store(request).post_event, body.uuid, names.pop(), body.token, body.data)
     return {"uuid": job.uuid, "state": job.state, "event": event.as_dict()}
 
 
@@ -234,7 +257,7 @@ async def post_event_params(uuid: str, name: str, request: Request, token: str |
     data = await _json(request) if raw.strip() else {}
     if not isinstance(data, dict):
         raise ApiError(400, "body: expected a JSON object (the event's data)")
-    job, event = _store(request).post_event(uuid, name, token, data)
+    job, event = await run_in_threadpool(_store(request).post_event, uuid, name, token, data)
     return {"uuid": job.uuid, "state": job.state, "event": event.as_dict()}
 
 
@@ -249,16 +272,25 @@ async def index(uuid: str, body: IndexIn, request: Request) -> dict[str, Any]:
             re.compile(pattern)
         except re.error as exc:
             raise ApiError(400, f"filters: expected regular expressions, found {pattern!r} ({exc})") from None
-    store = _store(request)
+    return await run_in_threadpool(_index, _store(request), request.app.state.archive_root, uuid, body)
+
+
+def _index(store: JobStore, archive_root: str | None, uuid: str, body: IndexIn) -> dict[str, Any]:
+    """index -> the indexer -> indexed; an indexer failure (unreadable file, S3) fails the job, in one line."""
     store.post_event(uuid, "index", body.token, {"filters": body.filters, "level": body.level})
-    files = index_job(store, store.get_job(uuid), request.app.state.archive_root, body.filters, body.level)
+    try:
+        files = index_job(store, store.get_job(uuid), archive_root, body.filters, body.level)
+    except (OSError, ValueError) as exc:
+        message = f"{exc.__class__.__name__}: {exc}"
+        store.post_event(uuid, "fail", body.token, {"step": "index", "error": message})
+        raise ApiError(500, f"indexing failed, the job is FAILED: {message}") from None
     job, event = store.post_event(uuid, "indexed", body.token, {"files": len(files)})
     return {"uuid": uuid, "state": job.state, "files": files, "event": event.as_dict()}
 
 
 @router.get("/", response_class=HTMLResponse)
 async def status_page(request: Request) -> str:
-    return status_html(_store(request))
+    return await run_in_threadpool(status_html, _store(request))
 
 
 async def _json(request: Request) -> Any:

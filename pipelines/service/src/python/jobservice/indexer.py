@@ -33,7 +33,11 @@ def sha256(path: Path) -> str:
 
 def select(folder: Path, filters: Sequence[str]) -> list[Path]:
     pattern = _matcher(filters)
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    root = folder.resolve()
+    # regular files inside the folder only: a symlink could point anywhere on the service's machine
+    files = sorted(
+        p for p in folder.rglob("*") if p.is_file() and not p.is_symlink() and p.resolve().is_relative_to(root)
+    )
     return [p for p in files if pattern is None or pattern.search(p.name)]
 
 

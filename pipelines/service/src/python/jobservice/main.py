@@ -23,6 +23,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from polygear.core import redact
 
@@ -64,6 +65,25 @@ def _file_config(path: Path | None) -> dict[str, str]:
     return out
 
 
+def _secret_file(path: Path, flag: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(
+            f"error: {flag} {path}: expected a readable text file, found: {exc.__class__.__name__}"
+        ) from None
+
+
+def safe_url(url: str) -> str:
+    """A database URL as logs may show it: scheme, host and database, never a user's password."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        return url
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
 def settings(argv: Sequence[str] | None = None) -> dict[str, str | None]:
     args = _parser().parse_args(argv)
     from_file = _file_config(args.config)
@@ -72,11 +92,13 @@ def settings(argv: Sequence[str] | None = None) -> dict[str, str | None]:
         given = getattr(args, key, None)
         if key in ("secret", "admin_token"):
             file_arg = getattr(args, f"{key}_file", None)
-            given = file_arg.read_text(encoding="utf-8").strip() if file_arg else None
+            given = _secret_file(file_arg, f"--{key.replace('_', '-')}-file") if file_arg else None
         values[key] = given or os.environ.get(env) or from_file.get(env) or DEFAULTS.get(key)
     for key in ("secret", "admin_token"):
         if not values[key]:
             raise SystemExit(f"error: {ENV[key]}: expected a secret (or --{key.replace('_', '-')}-file), found none")
+    if not str(values["port"]).isdigit() or not 0 < int(str(values["port"])) < 65536:
+        raise SystemExit(f"error: --port: expected a TCP port (1-65535), found {values['port']!r}")
     return values
 
 
@@ -88,11 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     values = settings(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    redact.install([v for v in (values["secret"], values["admin_token"]) if v])
+    password = urlsplit(str(values["db"])).password
+    redact.install([v for v in (values["secret"], values["admin_token"], password) if v])
     try:
         store = open_store(str(values["db"]), str(values["secret"]).encode())
-    except Exception as exc:  # a wrong URL or an unreachable database: one line
-        print(f"error: --db {values['db']}: {redact.redact(str(exc)).splitlines()[0]}", file=sys.stderr)
+    except Exception as exc:  # a wrong URL or an unreachable database: one line, no password
+        message = redact.redact(str(exc)).replace(str(values["db"]), safe_url(str(values["db"])))
+        print(f"error: --db {safe_url(str(values['db']))}: {message.splitlines()[0]}", file=sys.stderr)
         return 1
     specs = Path(values["specs"]) if values["specs"] else None
     app = create_app(store, str(values["admin_token"]), values["archive_root"], specs)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -29,6 +30,7 @@ from polygear.sd2e.tokens import issue, new_salt, verify
 __all__ = ["CatalogError", "Conflict", "Immutable", "JobStore", "NotFound", "open_store"]
 
 BUSY_TIMEOUT_S = 30
+MIGRATION_LOCK = 7_260_411  # PostgreSQL advisory lock id of this service's migrations
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -54,6 +56,7 @@ class JobStore:
         if not secret:
             raise ValueError("the job store needs a non-empty token secret")
         self.secret = secret
+        self._lock = threading.RLock()  # one connection, used by the service's worker threads in turn
 
     # --- what subclasses provide -------------------------------------------------------------
     @contextmanager
@@ -111,13 +114,13 @@ class JobStore:
                 raise NotFound(f"pipeline {uuid}: no such pipeline")
             verify(self.secret, uuid, row[1], token)
             stored = json.loads(row[0])
-            if compact_json(document.get("components")) != compact_json(stored.get("components")) or document.get(
-                "id", stored.get("id")
-            ) != stored.get("id"):
+            if compact_json(document.get("components")) != compact_json(stored.get("components")):
                 raise Immutable(
                     f"pipeline {uuid}: components cannot change; create a new pipeline instead "
                     f"(its UUID would be {pipeline_uuid(document)})"
                 )
+            if document.get("id") != stored.get("id"):
+                raise Immutable(f"pipeline {uuid}: its id is part of its UUID and cannot change; create a new pipeline")
             cur.execute(
                 self.q("UPDATE pipelines SET document = ?, salt = ?, updated = ? WHERE uuid = ?"),
                 (json.dumps(document), salt, now(), uuid),
@@ -130,13 +133,13 @@ class JobStore:
             row = cur.fetchone()
         if row is None:
             raise NotFound(f"pipeline {uuid}: no such pipeline")
-        return {"uuid": uuid, **json.loads(row[0])}
+        return {**json.loads(row[0]), "uuid": uuid}
 
     def list_pipelines(self) -> list[dict[str, Any]]:
         with self.transaction() as cur:
             cur.execute("SELECT uuid, document FROM pipelines ORDER BY created, uuid")
             rows = cur.fetchall()
-        return [{"uuid": uuid, **json.loads(doc)} for uuid, doc in rows]
+        return [{**json.loads(doc), "uuid": uuid} for uuid, doc in rows]
 
     # --- jobs --------------------------------------------------------------------------------
     def create_job(
@@ -259,17 +262,18 @@ class SqliteStore(JobStore):
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
-        cur = self._conn.cursor()
-        cur.execute("BEGIN IMMEDIATE")  # the write lock first: what is checked is what is written over
-        try:
-            yield cur
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        else:
-            cur.execute("COMMIT")
-        finally:
-            cur.close()
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")  # the write lock first: what is checked is what is written over
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
 
     def close(self) -> None:
         self._conn.close()
@@ -289,8 +293,24 @@ class PostgresStore(JobStore):
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
-        with self._conn.transaction(), self._conn.cursor() as cur:
-            yield cur
+        import psycopg
+
+        with self._lock:
+            try:
+                with self._conn.transaction(), self._conn.cursor() as cur:
+                    yield cur
+            except psycopg.errors.UniqueViolation as exc:  # a create racing another replica's
+                raise Conflict(f"exists already ({exc.diag.constraint_name or 'unique key'})") from None
+
+    def migrate(self) -> int:
+        """Replicas starting together take turns: an advisory lock for the migration's transaction."""
+        with self.transaction() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            return super().migrate()
+        finally:
+            with self.transaction() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
     def close(self) -> None:
         self._conn.close()

@@ -93,6 +93,19 @@ def test_bodies_are_validated_against_sd2e_schemas(client: TestClient) -> None:
     sd2e_form = client.post("/events", json={"uuid": uuid, "event": "index", "token": token})
     assert sd2e_form.status_code == 400 and "'index' is not one of" in sd2e_form.json()["error"]
     assert client.post("/events", json={"uuid": uuid, "event": "run", "token": token}).json()["state"] == "RUNNING"
+    pasted = "d3adb33f" * 8  # e.g. a secret pasted as a token: never echoed back
+    echoed = client.post("/events", json={"uuid": uuid, "event": "update", "token": pasted})
+    assert echoed.status_code == 400 and echoed.json()["error"].startswith("token: expected maxLength 17")
+    assert pasted not in echoed.text
+
+
+def test_a_pipeline_document_cannot_carry_its_uuid(client: TestClient) -> None:
+    spoof = client.post("/pipelines", json={**PIPELINE, "uuid": "spoofed"}, headers=BEARER)
+    assert (spoof.status_code, spoof.json()["error"]) == (
+        400,
+        "uuid: expected no uuid in a pipeline document (the service computes it)",
+    )
+    assert client.get("/no/such/route").json() == {"error": "Not Found", "status": 404}
 
 
 def test_pipeline_update_needs_its_current_token(client: TestClient) -> None:

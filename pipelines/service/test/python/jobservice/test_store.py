@@ -182,3 +182,40 @@ def test_four_concurrent_writers_lose_and_reorder_nothing(store_url: str) -> Non
     for w in range(4):  # each writer's events in the order it posted them
         assert [d["n"] for d in updates if d["writer"] == w] == list(range(count))
     assert store.get_job(job.uuid).state == "RUNNING"
+
+
+def _open(url: str) -> None:
+    open_store(url, SECRET)
+
+
+def _create(url: str, pipeline: str) -> None:
+    try:
+        open_store(url, SECRET).create_job(pipeline, [], {"same": True})
+    except Conflict:
+        raise SystemExit(3) from None
+
+
+def test_replicas_starting_and_creating_together(store_url: str) -> None:
+    """Four processes migrate one fresh database at once, then create the same job at once: one wins."""
+    context = multiprocessing.get_context("fork")
+    openers = [context.Process(target=_open, args=(store_url,)) for _ in range(4)]
+    for process in openers:
+        process.start()
+    for process in openers:
+        process.join(60)
+    assert [p.exitcode for p in openers] == [0, 0, 0, 0]
+    pipeline, _ = open_store(store_url, SECRET).create_pipeline(PIPELINE)
+    creators = [context.Process(target=_create, args=(store_url, pipeline)) for _ in range(4)]
+    for process in creators:
+        process.start()
+    for process in creators:
+        process.join(60)
+    assert sorted(p.exitcode or 0 for p in creators) == [0, 3, 3, 3]
+
+
+def test_an_update_cannot_drop_or_change_the_id(store_url: str) -> None:
+    store = open_store(store_url, SECRET)
+    uuid, token = store.create_pipeline({**PIPELINE, "id": "polygear/demo"})
+    with pytest.raises(Immutable, match="its id is part of its UUID"):
+        store.update_pipeline(uuid, PIPELINE, token)
+    assert store.get_pipeline(uuid)["id"] == "polygear/demo"
