@@ -37,7 +37,7 @@ from polygear.dev.apppkg_validate import package_problems
 from polygear.dev.cwl_run import first_error, job_document, run_package
 from polygear.dev.pipeline_run import pipeline_job, run_pipeline
 from polygear.dev.tracking import JobClient, tracked_run
-from polygear.dev.workspace import Gear, find_gear, find_root, replace_tags_in_build
+from polygear.dev.workspace import Gear, find_gear, find_root, find_specs, replace_tags_in_build
 from polygear.flywheel.gear_dir import build_gear_dir
 from polygear.lint import rules_table
 from polygear.sd2e.compile import compile_pipeline
@@ -111,12 +111,8 @@ SD2E_SCHEMA = "sd2e-pipeline.schema.json"
 
 
 def specs_folder(root: Path) -> Path | None:
-    """The published schemas: $POLYGEAR_SPECS (./pants exports it), else ../shared/specs, else None."""
-    given = os.environ.get("POLYGEAR_SPECS")
-    for folder in (Path(given) if given else None, root.parent / "shared" / "specs"):
-        if folder is not None and (folder / "ogcapi-processes-1.0").is_dir():
-            return folder
-    return None
+    """The published schemas (OGC, SD2E): $POLYGEAR_SPECS, else ../shared/specs beside the repository."""
+    return find_specs("ogcapi-processes-1.0", root)
 
 
 def cmd_cwl_validate(args: argparse.Namespace) -> int:

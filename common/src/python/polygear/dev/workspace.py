@@ -9,6 +9,7 @@ in an image's build context) come from `pex_output_path`, the same function the 
 from __future__ import annotations
 
 import ast
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,21 @@ def pex_output_path(tool: str) -> str:
     Keep in sync with `build-support/macros.py` (a BUILD prelude cannot import this module).
     """
     return f"pex/{tool}.pex"
+
+
+SPECS_ENV = "POLYGEAR_SPECS"
+
+
+def find_specs(marker: str, start: Path | None = None) -> Path | None:
+    """The published schemas' folder (`../shared/specs`) holding `marker`, or None.
+
+    `$POLYGEAR_SPECS` when set (./pants exports it for tests), else `shared/specs` beside the current
+    folder or one of its ancestors. Never copied into the repository: read where they are published.
+    """
+    given = os.environ.get(SPECS_ENV)
+    here = (start or Path.cwd()).resolve()
+    candidates = [Path(given)] if given else [folder / "shared" / "specs" for folder in (here, *here.parents)]
+    return next((folder for folder in candidates if (folder / marker).exists()), None)
 
 
 def find_root(start: Path | None = None) -> Path:

@@ -42,6 +42,21 @@ class Immutable(CatalogError):
     pass
 
 
+def already_registered(uuid: str) -> Conflict:
+    return Conflict(f"pipeline {uuid} exists (same components); update it with its token")
+
+
+def refuse_identity_change(uuid: str, stored: dict[str, Any], document: dict[str, Any]) -> None:
+    """Raise Immutable when an update would change what the UUID is made of (components, id)."""
+    if compact_json(document.get("components")) != compact_json(stored.get("components")):
+        raise Immutable(
+            f"pipeline {uuid}: components cannot change; create a new pipeline instead "
+            f"(its UUID would be {pipeline_uuid(document)})"
+        )
+    if document.get("id") != stored.get("id"):
+        raise Immutable(f"pipeline {uuid}: its id is part of its UUID and cannot change; create a new pipeline")
+
+
 @dataclass
 class PipelineRecord:
     uuid: str
@@ -66,7 +81,7 @@ class PipelineCatalog:
         """Register a pipeline: (uuid, token)."""
         uuid = pipeline_uuid(document)
         if uuid in self._store:
-            raise Conflict(f"pipeline {uuid} exists (same components); update it with its token")
+            raise already_registered(uuid)
         salt = new_salt()
         self._store[uuid] = PipelineRecord(uuid, dict(document), salt)
         return uuid, issue(self._secret, uuid, salt)
@@ -75,13 +90,7 @@ class PipelineCatalog:
         """Change a pipeline's other fields with its current token; returns the next token."""
         record = self.get(uuid)
         verify(self._secret, uuid, record.salt, token)
-        if compact_json(document.get("components")) != compact_json(record.document.get("components")):
-            raise Immutable(
-                f"pipeline {uuid}: components cannot change; create a new pipeline instead "
-                f"(its UUID would be {pipeline_uuid(document)})"
-            )
-        if document.get("id") != record.document.get("id"):
-            raise Immutable(f"pipeline {uuid}: its id is part of its UUID and cannot change; create a new pipeline")
+        refuse_identity_change(uuid, record.document, document)
         salt = new_salt()
         self._store[uuid] = PipelineRecord(uuid, dict(document), salt)
         return issue(self._secret, uuid, salt)

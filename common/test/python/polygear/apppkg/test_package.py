@@ -4,7 +4,6 @@ ecosystem's own validators (cwltool, eoap-validator, ap-validator) and the publi
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,9 @@ from polygear.core.lint import ToolFacts, lint_tool
 from polygear.core.ogc_schema import violations
 from polygear.core.spec import ToolSpec
 from polygear.dev.apppkg_validate import package_problems
+from polygear.testing.specs import specs_or_skip
 
 TOOLS = ("column-report", "csv-profiler", "csv-splitter", "schema-validator")
-SPECS_ENV = "POLYGEAR_SPECS"
 
 
 def manifest(tool: str) -> Path:
@@ -33,14 +32,7 @@ def manifest(tool: str) -> Path:
 
 
 def specs() -> Path:
-    given = os.environ.get(SPECS_ENV)
-    candidates = [Path(given)] if given else [a / "shared" / "specs" for a in Path(__file__).resolve().parents]
-    for folder in candidates:
-        if (folder / "ogcapi-processes-2.0-draft" / "dru_ogcapppkg.yaml").is_file():
-            return folder
-    if given:
-        pytest.fail(f"{SPECS_ENV}={given}: expected ogcapi-processes-2.0-draft/dru_ogcapppkg.yaml in it")
-    pytest.skip(f"OGC schemas not found: set {SPECS_ENV}")
+    return specs_or_skip("ogcapi-processes-2.0-draft/dru_ogcapppkg.yaml")
 
 
 def spec_with(tmp_path: Path, **changes: Any) -> ToolSpec:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +11,15 @@ import yaml
 
 from polygear.lint import main as lint_main
 from polygear.sd2e.definition import check, tools_by_image
+from polygear.testing.specs import specs_or_skip
 
 TOOLS = tools_by_image(sorted(Path("gears").glob("*/src/docker/manifest.json")))
+SD2E_SCHEMA = "sd2e-pipeline.schema.json"
 SHIPPED = sorted(Path("pipelines").glob("*.yaml"))
 
 
 def sd2e_schema() -> dict[str, Any]:
-    given = os.environ.get("POLYGEAR_SPECS")
-    candidates = [Path(given)] if given else [a / "shared" / "specs" for a in Path(__file__).resolve().parents]
-    for folder in candidates:
-        if (folder / "sd2e-pipeline.schema.json").is_file():
-            return json.loads((folder / "sd2e-pipeline.schema.json").read_text())
-    pytest.skip("SD2E's pipeline schema not found: set POLYGEAR_SPECS")
+    return json.loads((specs_or_skip(SD2E_SCHEMA) / SD2E_SCHEMA).read_text())
 
 
 def good() -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +11,13 @@ import pytest
 from polygear.sd2e.catalog import Conflict, Immutable, NotFound, PipelineCatalog
 from polygear.sd2e.identifiers import archive_path, catalog_uuid, compact_json, hashid, job_uuid, pipeline_uuid
 from polygear.sd2e.tokens import TokenError, issue, verify
+from polygear.testing.specs import specs_or_skip
 
 SECRET = b"test-secret-not-for-production"
 
 
 def vectors() -> Path:
-    given = os.environ.get("POLYGEAR_SPECS")
-    candidates = [Path(given)] if given else [a / "shared" / "specs" for a in Path(__file__).resolve().parents]
-    for folder in candidates:
-        if (folder / "sd2e-vectors" / "pipeline.tacobot.json").is_file():
-            return folder / "sd2e-vectors"
-    pytest.skip("SD2E reference vectors not found: set POLYGEAR_SPECS")
+    return specs_or_skip("sd2e-vectors/pipeline.tacobot.json") / "sd2e-vectors"
 
 
 def tacobot() -> dict[str, Any]:

@@ -22,8 +22,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from polygear.sd2e.catalog import CatalogError, Conflict, Immutable, NotFound
-from polygear.sd2e.identifiers import compact_json, pipeline_uuid
+from polygear.sd2e.catalog import (
+    CatalogError,
+    Conflict,
+    Immutable,
+    NotFound,
+    already_registered,
+    refuse_identity_change,
+)
+from polygear.sd2e.identifiers import pipeline_uuid
 from polygear.sd2e.jobs import Event, Job, accept, new_job, now
 from polygear.sd2e.tokens import issue, new_salt, verify
 
@@ -97,7 +104,7 @@ class JobStore:
         with self.transaction() as cur:
             cur.execute(self.q("SELECT uuid FROM pipelines WHERE uuid = ?"), (uuid,))
             if cur.fetchone():
-                raise Conflict(f"pipeline {uuid} exists (same components); update it with its token")
+                raise already_registered(uuid)
             stamp = now()
             cur.execute(
                 self.q("INSERT INTO pipelines (uuid, document, salt, created, updated) VALUES (?, ?, ?, ?, ?)"),
@@ -113,14 +120,7 @@ class JobStore:
             if row is None:
                 raise NotFound(f"pipeline {uuid}: no such pipeline")
             verify(self.secret, uuid, row[1], token)
-            stored = json.loads(row[0])
-            if compact_json(document.get("components")) != compact_json(stored.get("components")):
-                raise Immutable(
-                    f"pipeline {uuid}: components cannot change; create a new pipeline instead "
-                    f"(its UUID would be {pipeline_uuid(document)})"
-                )
-            if document.get("id") != stored.get("id"):
-                raise Immutable(f"pipeline {uuid}: its id is part of its UUID and cannot change; create a new pipeline")
+            refuse_identity_change(uuid, json.loads(row[0]), document)
             cur.execute(
                 self.q("UPDATE pipelines SET document = ?, salt = ?, updated = ? WHERE uuid = ?"),
                 (json.dumps(document), salt, now(), uuid),

@@ -10,12 +10,15 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from polygear.testing.klms import free_port
+
+__all__ = ["NoServer", "free_port", "server_bin", "throwaway_cluster"]
 
 
 class NoServer(Exception):
@@ -28,12 +31,6 @@ def server_bin() -> Path | None:
         return Path(found).resolve().parent
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return Path(candidates[-1]).parent if candidates else None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _has_user(name: str) -> bool:

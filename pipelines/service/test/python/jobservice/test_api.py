@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from fastapi.testclient import TestClient
 from jobservice.app import create_app
 from jobservice.store import open_store
 
+from polygear.dev.workspace import find_specs
 from polygear.testing.klms import minio_block, minio_client, s3_server
 
 SECRET = b"job-service-test-secret"
@@ -27,9 +27,7 @@ PIPELINE = {
 
 
 def specs() -> Path | None:
-    given = os.environ.get("POLYGEAR_SPECS")
-    candidates = [Path(given)] if given else [a / "shared" / "specs" for a in Path(__file__).resolve().parents]
-    return next((f for f in candidates if (f / "sd2e-pipeline.schema.json").is_file()), None)
+    return find_specs("sd2e-pipeline.schema.json")
 
 
 @pytest.fixture()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +12,14 @@ from jobservice.store import Conflict, Immutable, NotFound, open_store
 
 from polygear.sd2e.jobs import TRANSITIONS, TransitionRefused, allowed_events
 from polygear.sd2e.tokens import TokenError
+from polygear.testing.specs import specs_or_skip
 
 SECRET = b"job-service-test-secret"
 PIPELINE = {"name": "demo", "components": [{"repo": "polygear/csv-splitter:0.1.0", "options": {"column": "site"}}]}
 
 
 def vectors() -> Path:
-    given = os.environ.get("POLYGEAR_SPECS")
-    candidates = [Path(given)] if given else [a / "shared" / "specs" for a in Path(__file__).resolve().parents]
-    for folder in candidates:
-        if (folder / "sd2e-vectors").is_dir():
-            return folder / "sd2e-vectors"
-    pytest.skip("SD2E reference vectors not found: set POLYGEAR_SPECS")
+    return specs_or_skip("sd2e-vectors/pipeline.tacobot.json") / "sd2e-vectors"
 
 
 def test_migrations_apply_once(store_url: str) -> None:
