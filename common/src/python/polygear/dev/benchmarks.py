@@ -3,9 +3,11 @@ child processes."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -45,5 +47,43 @@ def run_child(code: str, *args: str) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"measurement {args[:2]} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+# Peers (polars, DuckDB, pandas...) live in a virtual environment of their own, made once and cached:
+# they are what a data engineer would pick instead, measured beside our tools, never a dependency of them.
+PEERS_HOME = Path(os.environ.get("POLYGEAR_BENCH_PEERS", Path.home() / ".cache" / "polygear" / "bench-peers"))
+# Read from the peer's own /proc entry: the same figure as polygear.core.memory, without importing polygear.
+PEER_RSS = (
+    "def peak_rss_mb():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            return round(int(line.split()[1]) / 1024, 1)\n"
+)
+
+
+def peer_python(*requirements: str) -> Path:
+    """The interpreter of a cached venv holding `requirements` (created on first use, with pip)."""
+    key = hashlib.sha256("\n".join(sorted(requirements)).encode()).hexdigest()[:12]
+    home = PEERS_HOME / key
+    python = home / "bin" / "python"
+    if not (home / ".complete").exists():
+        shutil.rmtree(home, ignore_errors=True)
+        base = shutil.which("python3.11") or sys.executable
+        print(f"installing benchmark peers into {home}: {' '.join(requirements)}", flush=True)
+        subprocess.run([base, "-m", "venv", str(home)], check=True)
+        env = dict(os.environ, PIP_CONFIG_FILE=os.devnull)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *requirements], check=True, env=env)
+        (home / ".complete").touch()
+    return python
+
+
+def run_peer(python: Path, code: str, *args: str) -> dict[str, Any]:
+    """Like `run_child`, in a peer's venv: `code` prints one JSON line last (use `PEER_RSS`)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PEX"))}
+    proc = subprocess.run([str(python), "-c", code, *args], capture_output=True, text=True, env=env, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"peer measurement {args[:2]} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result

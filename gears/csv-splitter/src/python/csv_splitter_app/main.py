@@ -1,38 +1,34 @@
 """Split a delimited text table into one file per distinct value of a key column.
 
-Streams rows: memory is bounded by the number of simultaneously open output files (an LRU of
-handles), never by the size of the input. Knows nothing of Flywheel or KLMS.
+Each output row is the bytes of its input row: quoting, line endings and empty fields as written,
+which no dataframe tool keeps. Two readers give the same files: the vectorised one (`vectorised`,
+numpy and pyarrow over raw blocks: several times faster) and the streaming one (`records`, Python's
+csv module: whatever csv accepts), which takes over at the first block the other refuses. Memory is
+bounded by the block size and the open output files (an LRU of handles), never by the input size.
+Knows nothing of Flywheel or KLMS.
 """
 
 from __future__ import annotations
 
-import csv
+import logging
 import string
 import unicodedata
-from collections import OrderedDict
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
 
 from polygear.core.errors import InputError
-from polygear.core.naming import OutputNames, safe_component
-from polygear.core.tabular import not_utf8_error, resolve_delimiter
+from polygear.core.naming import safe_component
+from polygear.core.tabular import resolve_delimiter
 
+from csv_splitter_app.outputs import Outputs, SplitResult
+from csv_splitter_app.records import read_header, stream_rows, without_field
+from csv_splitter_app.vectorised import Handover, split_blocks
+
+__all__ = ["SplitResult", "check_pattern", "safe_value", "split_csv"]
+
+log = logging.getLogger(__name__)
+READERS = ("auto", "streaming")
 PATTERN_FIELDS = {"stem", "value", "suffix", "column"}
 PATTERN_WHERE = "config.output_pattern"
-# csv's default limit (128 KiB) is too small for some real exports (long free-text cells).
-csv.field_size_limit(64 * 1024 * 1024)
-
-
-@dataclass
-class SplitResult:
-    rows: int = 0
-    blank_lines: int = 0
-    files: dict[str, str] = field(default_factory=dict)  # key value -> output file name
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def summary(self) -> dict[str, Any]:
-        return {"rows": self.rows, "files": len(self.files), "blank_lines_skipped": self.blank_lines}
 
 
 def check_pattern(pattern: str) -> None:
@@ -89,34 +85,6 @@ def safe_value(value: str) -> str:
     return safe_component(value)
 
 
-class _Writers:
-    """An LRU of open output files: reopened in append mode when evicted and needed again."""
-
-    def __init__(self, out_dir: Path, delimiter: str, max_open: int) -> None:
-        self.out_dir, self.delimiter, self.max_open = out_dir, delimiter, max_open
-        self.open: OrderedDict[str, tuple[IO[str], Any]] = OrderedDict()
-
-    def get(self, name: str, header: list[str] | None) -> Any:
-        entry = self.open.get(name)
-        if entry is not None:
-            self.open.move_to_end(name)
-            return entry[1]
-        if len(self.open) >= self.max_open:
-            _, (old, _) = self.open.popitem(last=False)
-            old.close()
-        fh = open(self.out_dir / name, "a" if header is None else "w", encoding="utf-8", newline="")  # noqa: SIM115
-        writer = csv.writer(fh, delimiter=self.delimiter, lineterminator="\n")
-        if header is not None:
-            writer.writerow(header)
-        self.open[name] = (fh, writer)
-        return writer
-
-    def close(self) -> None:
-        for fh, _ in self.open.values():
-            fh.close()
-        self.open.clear()
-
-
 def split_csv(
     source: Path,
     out_dir: Path,
@@ -125,49 +93,50 @@ def split_csv(
     output_pattern: str = "{stem}_{value}{suffix}",
     keep_key_column: bool = True,
     max_open_files: int = 128,
+    reader: str = "auto",
 ) -> SplitResult:
-    """Write one file per distinct value of `column` into `out_dir`; return what was written."""
+    """Write one file per distinct value of `column` into `out_dir`; return what was written.
+
+    Each output row is its input row's bytes (quoting and line endings kept). `reader`: "auto" (the
+    vectorised reader, handing over to the streaming one at the first block it refuses) or
+    "streaming" (the row-at-a-time reader only; tests use it to check both give the same result).
+    """
+    if reader not in READERS:
+        raise ValueError(f"reader: expected one of {', '.join(READERS)}, found {reader!r}")
     source, out_dir = Path(source), Path(out_dir)
     sep = resolve_delimiter(delimiter, source)
     check_pattern(output_pattern)
+    header = read_header(source, sep)
+    key, ncols = _key_index(header.fields, column, source), len(header.fields)
+    if not keep_key_column and ncols == 1:
+        raise InputError(
+            "config.keep_key_column", f"{source.name} has no column but {column!r}: dropping it leaves empty rows"
+        )
+    out_header = header.raw if keep_key_column else without_field(header.raw, key, sep)
     out_dir.mkdir(parents=True, exist_ok=True)
-    result = SplitResult()
-    names = OutputNames()
-    writers = _Writers(out_dir, sep, max(1, max_open_files))
+    outputs = Outputs(out_dir, source, column, output_pattern, out_header.encode("utf-8"), max_open_files)
+    args = (sep, ncols, key, keep_key_column, outputs)
     try:
-        with open(source, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh, delimiter=sep)
-            try:
-                header = next(reader, None) or []
-                key_idx, ncols = _key_index(header, column, source), len(header)
-                out_header = header if keep_key_column else header[:key_idx] + header[key_idx + 1 :]
-                for row in reader:
-                    if not row:
-                        result.blank_lines += 1
-                        continue
-                    if len(row) != ncols:
-                        raise InputError(
-                            f"{source.name}:{reader.line_num}",
-                            f"ragged row: expected {ncols} fields like the header, found {len(row)}",
-                        )
-                    value = row[key_idx]
-                    name = result.files.get(value)
-                    first = name is None
-                    if name is None:
-                        name = _new_name(output_pattern, source, column, value, names)
-                        result.files[value] = name
-                        result.counts[value] = 0
-                    writer = writers.get(name, out_header if first else None)
-                    writer.writerow(row if keep_key_column else row[:key_idx] + row[key_idx + 1 :])
-                    result.counts[value] += 1
-                    result.rows += 1
-            except UnicodeDecodeError:
-                raise not_utf8_error(source) from None
-            except csv.Error as exc:
-                raise InputError(f"{source.name}:{reader.line_num}", f"malformed CSV: {exc}") from None
+        start = Handover(header.end, header.lines, "reader='streaming' was asked for")
+        outputs.result.reader = "streaming"
+        if reader == "auto":
+            refused = split_blocks(source, header.end, header.lines, *args)
+            if refused is None:
+                log.info("split %s with the vectorised reader", source.name)
+                outputs.result.reader = "vectorised"
+                return outputs.result
+            start = refused
+            outputs.result.reader = f"vectorised, then streaming from line {start.line + 1}"
+            log.info(
+                "%s: the vectorised reader stops at line %d (%s); the streaming reader goes on from there",
+                source.name,
+                start.line + 1,
+                start.reason,
+            )
+        stream_rows(source, start.offset, start.line, *args)
     finally:
-        writers.close()
-    return result
+        outputs.close()
+    return outputs.result
 
 
 def _key_index(header: list[str], column: str, source: Path) -> int:
@@ -188,14 +157,3 @@ def _key_index(header: list[str], column: str, source: Path) -> int:
             f"column {column!r} appears more than once in the header of {source.name} (positions {shown}); {fix}",
         )
     return positions[0]
-
-
-def _new_name(pattern: str, source: Path, column: str, value: str, names: OutputNames) -> str:
-    """The output file for a new key value: made safe and unique by `OutputNames`.
-
-    Two values can sanitise to the same name ("a/b" and "a_b"), or differ only in case ("Boston",
-    "boston", one file on macOS and Windows): never merge them silently. An input named `..csv` has
-    the stem "."; `allocate` drops the leading dots rather than write hidden files.
-    """
-    stem, suffix = source.stem, source.suffix or ".csv"
-    return names.allocate(pattern.format(stem=stem, value=safe_value(value), suffix=suffix, column=safe_value(column)))
