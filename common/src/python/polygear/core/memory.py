@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import resource
 
 
@@ -19,3 +21,11 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
+
+
+def release_free_memory() -> None:
+    """Hand memory that a finished phase freed back to the OS, so the next phase's peak does not
+    stack on it. glibc keeps blocks freed by worker threads (parallel staging) in per-thread arenas,
+    counted in the resident set until trimmed; other C libraries (musl, macOS) have no malloc_trim."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

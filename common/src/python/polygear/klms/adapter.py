@@ -28,7 +28,7 @@ from polygear.core import redact
 from polygear.core.bind import bind_files, bind_parameters, refuse_unknown
 from polygear.core.errors import UserError
 from polygear.core.jsonfile import read_json_object, write_json_atomic
-from polygear.core.memory import peak_rss_mb
+from polygear.core.memory import peak_rss_mb, release_free_memory
 from polygear.core.run import Compute, execute
 from polygear.core.signals import Cancelled, cancellable
 from polygear.core.spec import ToolSpec
@@ -130,8 +130,10 @@ def run_task(
             transfer.bytes_read,
             time.perf_counter() - started,
         )
+        release_free_memory()  # the staging threads' buffers: the tool's own peak starts from here
     inputs = bind_files(spec, {name: str(dest) for name, _, dest in downloads})
     result = execute(compute, spec, config, inputs, work / "output", work / "work")
+    release_free_memory()  # what the tool freed: the uploads' buffers do not stack on it
     plan = plan_uploads(task.outputs, globs, work / "output")
     transfer.bytes_written = _upload(mc, plan, task.overwrite)
     outputs = {name: posted for name, (posted, _) in plan.items()}

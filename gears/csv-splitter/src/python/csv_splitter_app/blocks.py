@@ -88,9 +88,10 @@ def scan(buf: bytearray, n: int, sep: int, ncols: int, key: int, final: bool, sc
     if cut == 0:
         return None
     _check_quotes(a, pos[is_quote], cut, sep)
-    keep = bounds < cut
-    bounds, bound_kinds = bounds[keep], bound_kinds[keep]
-    lines = int(np.count_nonzero(kinds[pos < cut] == LF)) + unterminated  # quoted line feeds too
+    lines = int(np.count_nonzero(kinds[: np.searchsorted(pos, cut)] == LF)) + unterminated  # quoted ones too
+    del pos, kinds, is_quote, quotes_before, outside  # the peak of a block is here: free what is done
+    keep = np.searchsorted(bounds, cut)
+    bounds, bound_kinds = bounds[:keep], bound_kinds[:keep]
     if unterminated:  # the end of the file ends the last row: a virtual line feed at n
         bounds = np.append(bounds, n)
         bound_kinds = np.append(bound_kinds, np.uint8(LF))
@@ -229,7 +230,7 @@ def gather(words: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bytearray
 
 def _word_steps(firsts: np.ndarray, count: np.ndarray) -> np.ndarray:
     """firsts[i], firsts[i] + 8, ... (count[i] of them) for every i, by a cumulative sum of steps."""
-    steps = np.full(int(count.sum()), 8, dtype=np.int64)
+    steps = np.full(int(count.sum()), 8, dtype=np.int32 if firsts.size and firsts.max() < 2**31 - 8 else np.int64)
     heads = np.cumsum(count) - count
     steps[0] = firsts[0]
     steps[heads[1:]] = firsts[1:] - (firsts[:-1] + 8 * (count[:-1] - 1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -40,8 +41,6 @@ def test_pex_rejects_bad_config_before_work(tmp_path: Path) -> None:
     cfg.write_text(cfg.read_text().replace('"delimiter": "auto"', '"delimiter": "colon"'))
     for p in run.output_dir.iterdir():
         p.unlink()
-    import subprocess
-
     proc = subprocess.run(
         [str(tool_pex(TOOL)), "--gear-dir", str(run.gear_dir)], capture_output=True, text=True, check=False
     )
@@ -62,6 +61,15 @@ def test_image_runs_the_pex_with_its_manifest(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.outputs() == ["visits_Boston.csv", "visits_Chicago.csv", "visits_San_Francisco.csv"]
     assert (run.output_dir / "visits_Chicago.csv").read_text().splitlines()[0] == "subject,visit,score"
+    # the pex carries wheels for x86_64 and aarch64; the image keeps only those its venv uses
+    wheels = subprocess.run(
+        [engine, "run", "--rm", "--entrypoint", "sh", tag, "-c", "uname -m; ls /opt/pex-root/installed_wheels/*"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    arch, numpy = wheels[0], [w for w in wheels if w.startswith("numpy-")]
+    assert len(numpy) == 1 and arch in numpy[0], wheels
 
 
 # Hostile-input review, through the built pex: one test per class of bug.
