@@ -31,7 +31,8 @@ IN_CONTAINER = (
 
 def pex_times(pex: Path, repeat: int) -> tuple[float, float]:
     """(median first run on a fresh PEX_ROOT, median warm run), seconds."""
-    first, warm = [], []
+    first: list[float] = []
+    warm: list[float] = []
     for _ in range(repeat):
         root = Path(tempfile.mkdtemp(prefix="bench-pex-root-"))
         try:
@@ -46,7 +47,8 @@ def pex_times(pex: Path, repeat: int) -> tuple[float, float]:
 
 
 def image_times(engine: str, image: str, repeat: int) -> tuple[float, float] | None:
-    first, second = [], []
+    first: list[float] = []
+    second: list[float] = []
     for _ in range(repeat):
         cmd = [engine, "run", "--rm", "--entrypoint", "sh", image, "-c", IN_CONTAINER]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
