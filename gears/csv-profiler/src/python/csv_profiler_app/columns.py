@@ -19,7 +19,9 @@ from itertools import compress, product, repeat
 from operator import mul, not_, sub
 from typing import Any
 
-from csv_profiler_app.sketches import HyperLogLog, _Numeric, _Part
+import numpy as np
+
+from csv_profiler_app.sketches import HyperLogLog, SampledMoments, _Numeric, _Part
 
 TYPES = ("integer", "float", "boolean", "date", "string")
 QUANTILES = (("p05", 0.05), ("p25", 0.25), ("p50", 0.50), ("p75", 0.75), ("p95", 0.95))
@@ -35,10 +37,22 @@ _MISS_EXACT = frozenset(
 BOOLEAN_TOKENS = frozenset({"true", "false", "yes", "no"})
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SEP = "\x1f"  # joins a block's values so that whole-block checks run as single C-level scans
-_WHITESPACE = (" ", "\t", "\n", "\r", "\f", "\v")
+# What str.strip() strips: besides ASCII's six, \x1c-\x1f, \x85, \xa0 and the Unicode spaces.
+STRIP_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_WHITESPACE = tuple(STRIP_WHITESPACE)
 # Squares and cross products of larger magnitudes overflow a float; such columns are not profiled
 # as numbers (they are identifiers or corrupt values far more often than measurements).
 _MAX_MAGNITUDE = 1e150
+_CELLS_PER_BLOCK = 131_072
+
+
+def stream_block_rows(ncols: int) -> int:
+    """Rows per block of the streaming engine: ~128k cells. Its sums and merges run per block, so
+    the batched engine sums a batch no longer than this the same way, to the last bit."""
+    return max(256, min(8192, _CELLS_PER_BLOCK // ncols))
 
 
 class _Column:
@@ -55,7 +69,7 @@ class _Column:
         self.hll: HyperLogLog | None = None
         self.distinct_floor = 0  # distinct values known when exact counting stopped
         self.undercount = 0  # Misra-Gries: every summary count is at most this much too low
-        self.numeric: _Numeric | None = None
+        self.numeric: SampledMoments | None = None  # a _Numeric here; the batched engine has its own
         self.first: str | None = None  # date min/max (ISO strings sort chronologically)
         self.last: str | None = None
 
@@ -141,9 +155,11 @@ class _Column:
         else:
             mean = math.fsum(xs) / n
             centred = list(map(sub, xs, repeat(mean)))
-        if self.numeric is None:
-            self.numeric = _Numeric(self.sample_size, seed=0x5EED + self.index)
-        self.numeric.sample(xs)
+        numeric = self.numeric
+        if numeric is None:
+            numeric = self.numeric = _Numeric(self.sample_size, seed=0x5EED + self.index)
+        assert isinstance(numeric, _Numeric)  # the streaming pass only ever makes these
+        numeric.sample(xs)
         mask: list[float] | None = None
         if aligned and flags is not None:
             # Re-insert the missing cells as 0.0 (they then drop out of every sum of products);
@@ -163,7 +179,8 @@ class _Column:
             centred = spread
         squares = list(map(mul, centred, centred))
         m2 = sum(squares)  # all terms >= 0: no cancellation, plain summation is accurate
-        self.numeric.merge(n, mean, m2, lo, hi)
+        m3 = sum(map(mul, squares, centred))  # the zeros at missing cells add nothing
+        numeric.merge(n, mean, m2, m3, lo, hi)
         return _Part(self.index, centred, squares, mask, n, mean, m2) if aligned else None
 
     def _tally(self, present: Sequence[str]) -> None:
@@ -256,7 +273,9 @@ def _split_missing(values: Sequence[str]) -> tuple[list[bool] | None, Sequence[s
 
 
 def _has_padding(joined: str) -> bool:
-    """Does any value in the block start or end with whitespace? A few C-level scans."""
+    """Does any value in the block start or end with whitespace (any that str.strip() strips, so
+    that " NA" padded with a no-break space is missing here too, as in the counts)? A few C-level
+    scans: a character wider than the block's widest is not even searched for."""
     for ws in _WHITESPACE:
         if ws in joined and (ws + _SEP in joined or _SEP + ws in joined or joined[0] == ws or joined[-1] == ws):
             return True
@@ -319,11 +338,12 @@ def _histogram(sample: Sequence[float], lo: float, hi: float, total: int, intege
     nbins = len(edges) - 1
     first, width = edges[0], (edges[-1] - edges[0]) / nbins
     raw = [0] * nbins
-    if width > 0:
-        for x in sample:
-            i = int((x - first) / width)
-            raw[min(max(i, 0), nbins - 1)] += 1
-    else:  # one value so large that +-0.5 vanishes in float precision: a single bar
+    if width > 0 and len(sample):
+        # int((x - first) / width) clamped to a bar, for the whole sample at once (the same float
+        # operations; truncation and clamping commute here since bars start at 0).
+        position = np.clip((np.asarray(sample, dtype=np.float64) - first) / width, 0, nbins - 1)
+        raw = np.bincount(position.astype(np.intp), minlength=nbins).tolist()
+    elif len(sample):  # one value so large that +-0.5 vanishes in float precision: a single bar
         raw[0] = len(sample)
     sampled = len(sample) < total
     counts = raw
@@ -340,7 +360,19 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _numeric_summary(stats: _Numeric, kind: str, bins: int) -> dict[str, Any]:
+def _skewness(stats: SampledMoments) -> float | None:
+    """Sample skewness g1 = m3 / m2**1.5 (Fisher-Pearson, population moments m_k = M_k / n); None
+    below three values or without spread (a constant has no shape), or when it overflows."""
+    if stats.n < 3 or stats.lo == stats.hi or not stats.m2 > 0:
+        return None
+    try:
+        g1 = (stats.m3 / stats.n) / (stats.m2 / stats.n) ** 1.5
+    except (OverflowError, ZeroDivisionError):
+        return None
+    return _finite(g1)
+
+
+def _numeric_summary(stats: SampledMoments, kind: str, bins: int) -> dict[str, Any]:
     ordered = sorted(stats.reservoir)
     integer = kind == "integer"
     lo: Any = int(stats.lo) if integer else float(stats.lo)
@@ -353,6 +385,7 @@ def _numeric_summary(stats: _Numeric, kind: str, bins: int) -> dict[str, Any]:
         "max": hi,
         "mean": _finite(float(stats.lo) if stats.lo == stats.hi else stats.mean),
         "std": None if std is None else _finite(std),
+        "skewness": _skewness(stats),
         "quantiles": {name: _finite(_quantile(ordered, p)) for name, p in QUANTILES},
         "quantiles_exact": stats.seen <= stats.k,
         "histogram": _histogram(ordered, float(stats.lo), float(stats.hi), stats.n, integer, bins),

@@ -3,10 +3,11 @@
 from polygear.core.run import RunContext
 from polygear.entry import run_tool
 
-from csv_profiler_app.main import metadata_summary, profile_table, write_report
-
 
 def compute(ctx: RunContext) -> dict[str, object]:
+    # Imported here, not above: polars and numpy load only when there is work (`--help` stays instant).
+    from csv_profiler_app.main import metadata_summary, profile_table, write_report
+
     table = ctx.require_input("table")
     profile = profile_table(table, **ctx.params("delimiter", "max_exact_distinct", "top_n", "sample_size", "bins"))
     write_report(profile, ctx.output_dir, stem=table.stem)

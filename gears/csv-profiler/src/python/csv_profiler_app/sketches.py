@@ -16,7 +16,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from hashlib import blake2b
 from operator import mul
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from csv_profiler_app.columns import _Column
@@ -48,43 +48,81 @@ class HyperLogLog:
                 registers[index] = rank
 
     def estimate(self) -> float:
-        m = len(self.registers)
-        alpha = 0.7213 / (1 + 1.079 / m)
-        raw = alpha * m * m / math.fsum(2.0**-r for r in self.registers)
-        zeros = self.registers.count(0)
-        if raw <= 2.5 * m and zeros:
-            return m * math.log(m / zeros)  # linear counting is more accurate for small counts
-        return raw  # with a 64-bit hash no large-range correction is needed
+        return hll_estimate(self.registers)
 
 
-class _Numeric:
-    """Streaming moments (Welford, merged per block with Chan's formula), min/max, and a uniform
-    reservoir sample (Vitter/Li's Algorithm L: O(k log(n/k)) random draws in total)."""
+def hll_estimate(registers: bytes | bytearray) -> float:
+    """The HyperLogLog estimate from one-byte registers (shared with the batched engine's sketch,
+    which fills its registers from another 64-bit hash)."""
+    m = len(registers)
+    alpha = 0.7213 / (1 + 1.079 / m)
+    raw = alpha * m * m / math.fsum(2.0**-r for r in registers)
+    zeros = registers.count(0)
+    if raw <= 2.5 * m and zeros:
+        return m * math.log(m / zeros)  # linear counting is more accurate for small counts
+    return raw  # with a 64-bit hash no large-range correction is needed
 
-    def __init__(self, sample_size: int, seed: int) -> None:
+
+class Moments:
+    """Count, mean and the sums of squared and cubed deviations (M2, M3) of a stream of numbers,
+    merged block by block (Chan et al.; Terriberry's M3 term), plus min and max: enough for the
+    mean, standard deviation and skewness without keeping the values, in either engine."""
+
+    def __init__(self) -> None:
         self.n = 0
         self.mean = 0.0
         self.m2 = 0.0
-        self.lo: float = math.inf
-        self.hi: float = -math.inf
+        self.m3 = 0.0
+        self.lo: Any = math.inf  # an int in integer columns: exact beyond 2**53
+        self.hi: Any = -math.inf
+
+    def merge(self, n: int, mean: float, m2: float, m3: float, lo: Any, hi: Any) -> None:
+        if self.n == 0:
+            self.n, self.mean, self.m2, self.m3 = n, mean, m2, m3
+        else:
+            n0 = self.n
+            total = n0 + n
+            delta = mean - self.mean
+            # M3's cross term needs both halves' M2 before they are merged.
+            self.m3 += (
+                m3 + delta**3 * n0 * n * (n0 - n) / (total * total) + 3.0 * delta * (n0 * m2 - n * self.m2) / total
+            )
+            self.mean += delta * n / total
+            self.m2 += m2 + delta * delta * n0 * n / total
+            self.n = total
+        self.lo = min(self.lo, lo)
+        self.hi = max(self.hi, hi)
+
+
+class SampledMoments(Protocol):
+    """What a numeric column's summary reads: moments, extremes and a uniform sample of at most
+    `k` of the `seen` values (all of them when seen <= k). Both engines' numeric states have it."""
+
+    n: int
+    mean: float
+    m2: float
+    m3: float
+    lo: Any
+    hi: Any
+    k: int
+    seen: int
+
+    @property
+    def reservoir(self) -> Sequence[float]: ...
+
+
+class _Numeric(Moments):
+    """Streaming moments (see `Moments`) and a uniform reservoir sample (Vitter/Li's Algorithm L:
+    O(k log(n/k)) random draws in total)."""
+
+    def __init__(self, sample_size: int, seed: int) -> None:
+        super().__init__()
         self.k = sample_size
         self.reservoir = array("d")  # 8 bytes per value, not a 32-byte Python float
         self.seen = 0
         self.rng = random.Random(seed)
         self.w = 1.0
         self.next_pick = 1 << 62  # index (among all values) of the next value to enter the sample
-
-    def merge(self, n: int, mean: float, m2: float, lo: float, hi: float) -> None:
-        if self.n == 0:
-            self.n, self.mean, self.m2 = n, mean, m2
-        else:
-            total = self.n + n
-            delta = mean - self.mean
-            self.mean += delta * n / total
-            self.m2 += m2 + delta * delta * self.n * n / total
-            self.n = total
-        self.lo = min(self.lo, lo)
-        self.hi = max(self.hi, hi)
 
     def sample(self, xs: Sequence[float]) -> None:
         """Offer the next `len(xs)` values. Algorithm L draws how many values to skip before the
@@ -170,12 +208,20 @@ class _Correlation:
             sx, sxx = sum(map(mul, a.centred, mb)), sum(map(mul, a.squares, mb))
             sy, syy = sum(map(mul, b.centred, ma)), sum(map(mul, b.squares, ma))
         sxy = sum(map(mul, a.centred, b.centred))  # zeros at missing cells drop those rows
-        mean_x, mean_y = a.mean + sx / n, b.mean + sy / n
+        self.merge_sums((a.index, b.index), n, a.mean, b.mean, (sx, sxx, sy, syy, sxy))
+
+    def merge_sums(
+        self, key: tuple[int, int], n: int, mean_a: float, mean_b: float, sums: tuple[float, float, float, float, float]
+    ) -> None:
+        """Merge one block of a pair: its `n` complete rows' sums of deviations from the two
+        columns' block means (x, x², y, y², xy). The batched engine computes the sums its own way."""
+        sx, sxx, sy, syy, sxy = sums
+        mean_x, mean_y = mean_a + sx / n, mean_b + sy / n
         var_x, var_y = _deviation(sxx, sx, n), _deviation(syy, sy, n)
         co = sxy - sx * sy / n
-        state = self.pairs.get((a.index, b.index))
+        state = self.pairs.get(key)
         if state is None:
-            self.pairs[(a.index, b.index)] = [n, mean_x, mean_y, var_x, var_y, co]
+            self.pairs[key] = [n, mean_x, mean_y, var_x, var_y, co]
             return
         n0, mx0, my0 = state[0], state[1], state[2]
         total = n0 + n

@@ -493,3 +493,65 @@ def test_inputs_named_dot_csv_give_visible_report_names(tmp_path: Path, stem: st
     written = write_report(profile_table(LABS), tmp_path / "out", stem=stem)
     assert sorted(p.name for p in written) == names
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == names
+
+
+# ---------------------------------------------------------------------------------------------
+# Skewness and duplicate rows
+
+
+def skewness(xs: list[float]) -> float:
+    """Fisher-Pearson g1 = m3 / m2**1.5 with population moments, from exact sums."""
+    n = len(xs)
+    mean = math.fsum(xs) / n
+    m2 = math.fsum((x - mean) ** 2 for x in xs) / n
+    m3 = math.fsum((x - mean) ** 3 for x in xs) / n
+    return m3 / m2**1.5
+
+
+@pytest.mark.parametrize("name", ["age", "weight_kg", "systolic_bp", "visit_number"])
+def test_skewness_of_the_fixture(name: str) -> None:
+    xs = [float(v) for v in present(raw_columns(VISITS)[name])]
+    assert column(profile_table(VISITS), name)["skewness"] == pytest.approx(skewness(xs), rel=1e-9, abs=1e-12)
+
+
+def test_skewness_streams_across_blocks_and_is_none_without_shape(tmp_path: Path) -> None:
+    rng = random.Random(13)
+    xs = [round(rng.lognormvariate(3, 0.8), 4) for _ in range(30_000)]  # long right tail
+    rows = [[f"{x}", "5", str(i) if i < 2 else "NA"] for i, x in enumerate(xs)]
+    profile = profile_table(write_csv(tmp_path / "skew.csv", ["x", "const", "two"], rows))
+    assert column(profile, "x")["skewness"] == pytest.approx(skewness(xs), rel=1e-9)
+    assert column(profile, "x")["skewness"] > 1
+    assert column(profile, "const")["skewness"] is None  # no spread
+    assert column(profile, "two")["skewness"] is None  # fewer than three values
+    assert "skewness" not in column(profile_table(VISITS), "site")  # numeric columns only
+
+
+def test_duplicate_rows_count_repeated_field_values(tmp_path: Path) -> None:
+    # Same field values, however quoted, are the same row; blank lines are not rows.
+    path = tmp_path / "dups.csv"
+    path.write_text('a,b\n1,x\n1,"x"\n2,x\n\n1,x\n2,"y,z"\n2,"y,z"\n3,\n3,""\n', encoding="utf-8")
+    rows = [tuple(r) for r in csv.reader(path.open(encoding="utf-8", newline=""))][1:]
+    rows = [r for r in rows if r]
+    profile = profile_table(path)
+    assert profile["duplicate_rows"] == {"count": len(rows) - len(set(rows)), "exact": True}
+    assert profile["duplicate_rows"]["count"] == 4
+    assert profile_table(VISITS)["duplicate_rows"] == {"count": 0, "exact": True}
+
+
+def test_duplicate_rows_across_blocks(tmp_path: Path) -> None:
+    rng = random.Random(2)
+    rows = [[str(rng.randrange(5_000)), rng.choice("ab")] for _ in range(30_000)]
+    profile = profile_table(write_csv(tmp_path / "many.csv", ["k", "c"], rows))
+    assert profile["duplicate_rows"] == {"count": len(rows) - len({tuple(r) for r in rows}), "exact": True}
+
+
+def test_missing_tokens_padded_with_any_whitespace(tmp_path: Path) -> None:
+    # str.strip() strips the no-break space and \x1c-\x1f too: "\xa0NA" is missing, and the column
+    # stays numeric (the streaming engine used to test only ASCII padding while typing a block).
+    rows = [["1", "a"], ["\xa0NA", "b"], ["2", "\x1cnull\u3000"], [" 3 ", "c"]]
+    profile = profile_table(write_csv(tmp_path / "pad.csv", ["n", "s"], rows))
+    n = column(profile, "n")
+    assert (n["type"], n["missing"], n["min"], n["max"]) == ("integer", 1, 1, 3)
+    assert column(profile, "s")["missing"] == 1
+    streaming = profile_table(tmp_path / "pad.csv", engine="streaming")
+    assert streaming["columns"] == profile["columns"]
