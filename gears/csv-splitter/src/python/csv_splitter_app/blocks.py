@@ -17,6 +17,7 @@ of the file to the streaming reader, which gives the same bytes and the same err
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,7 +64,9 @@ def scan(buf: bytearray, n: int, sep: int, ncols: int, key: int, final: bool, sc
     """The complete rows in `buf[:n]`, which starts at a row boundary; None when it holds none
     (the caller reads more). `final`: the file ends at `n`. Raises `Refused`."""
     a = np.frombuffer(buf, dtype=np.uint8, count=n)
-    if buf.find(b"\r", 0, n) >= 0 and buf.count(b"\r", 0, n) != buf.count(b"\r\n", 0, n):
+    # A CR as the block's last byte may be half of a CRLF the next read completes: not judged here.
+    upto = n - 1 if not final and n and buf[n - 1] == CR else n
+    if buf.find(b"\r", 0, upto) >= 0 and buf.count(b"\r", 0, upto) != buf.count(b"\r\n", 0, upto):
         raise Refused("a carriage return that is not part of a CRLF line ending")
     special, other = scratch.masks(n)
     np.equal(a, QUOTE, out=special)
@@ -174,18 +177,19 @@ def words_view(buf: bytearray) -> np.ndarray:
 def distinct_keys(words: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Group rows by their key's bytes: (per row, the index of its group; per group, its first row).
 
-    A key of up to 8 bytes is its own number; longer keys are hashed 8 bytes at a time. Every row
+    A key of up to 7 bytes is its own number; longer keys are hashed 8 bytes at a time. Every row
     is then compared with its group's first row, word by word, so that no two keys can be merged
     by a hash collision (the block is refused instead)."""
     lengths = ends - starts
     width = int(lengths.max()) if lengths.size else 0
-    if width <= 8:
-        h = _key_word(words, starts, lengths, 0)
+    if width <= 7:  # the key's bytes and its length (top byte) are the number: no hash, no collision
+        h = _key_word(words, starts, lengths, 0) | (lengths.astype(np.uint64) << np.uint64(56))
     else:
         h = lengths.astype(np.uint64)
         for offset in range((width + 7) // 8):
             h = (h ^ _key_word(words, starts, lengths, offset)) * _MULTIPLIER
             h ^= h >> np.uint64(29)
+            h *= _MULTIPLIER_2
     _, first, group = np.unique(h, return_index=True, return_inverse=True)
     group = group.reshape(-1)
     rep = first[group]
@@ -198,7 +202,9 @@ def distinct_keys(words: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tu
     return group, first
 
 
-_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+# Drawn per process, so that keys colliding on purpose cannot be prepared in advance (a collision is
+# caught and only costs a hand-over to the streaming reader, never merged rows).
+_MULTIPLIER, _MULTIPLIER_2 = (np.uint64(secrets.randbits(64) | 1) for _ in range(2))
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 

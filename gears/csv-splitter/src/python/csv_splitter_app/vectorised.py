@@ -58,30 +58,35 @@ def split_blocks(
                     return None
                 try:
                     rows = scan(buf, filled, sep_byte, ncols, key, eof, scratch)
-                except Refused as exc:
+                    plan = _plan(buf, rows, outputs, source) if rows is not None else None
+                except Refused as exc:  # raised before any name or count changed
                     return Handover(offset, line, str(exc))
                 if rows is None:  # no complete row yet: a longer block
                     if len(buf) - PAD >= MAX_BLOCK_BYTES:
                         return Handover(offset, line, f"a row longer than {MAX_BLOCK_BYTES // 2**20} MiB")
                     buf.extend(bytes(len(buf)))
                     continue
-                _check_utf8(buf, rows.consumed, source)
-                plan = _plan(buf, rows, outputs)
                 if pending is not None:
                     pending.result()  # the spare buffer is free again (and a write error surfaces here)
-                pending = writer.submit(_write, buf, rows, plan, keep_key, outputs)
+                pending = writer.submit(_write, buf, rows, plan, keep_key, outputs) if plan else None
                 offset += rows.consumed
                 line += rows.lines
-                rest = filled - rows.consumed
-                if len(spare) < len(buf):
-                    spare = bytearray(len(buf))
-                spare[:rest] = buf[rows.consumed : filled]
-                buf, spare, filled = spare, buf, rest
+                buf, spare, filled = _carry_over(buf, spare, rows.consumed, filled)
                 if eof and filled == 0:
                     return None
         finally:
             if pending is not None:
                 pending.result()
+
+
+def _carry_over(buf: bytearray, spare: bytearray, consumed: int, filled: int) -> tuple[bytearray, bytearray, int]:
+    """The incomplete row after `consumed` moves to the front of the spare buffer, which becomes
+    the next block's (the writer thread may still be reading this one)."""
+    rest = filled - consumed
+    if len(spare) < len(buf):
+        spare = bytearray(len(buf))
+    spare[:rest] = buf[consumed:filled]
+    return spare, buf, rest
 
 
 def _fill(fh: RawIOBase, buf: bytearray, filled: int, eof: bool) -> tuple[int, bool]:
@@ -113,14 +118,20 @@ class _Plan:
     counts: np.ndarray
 
 
-def _plan(buf: bytearray, rows: BlockRows, outputs: Outputs) -> _Plan:
-    """Key codes (new values get their file names here, in the reading thread) and the counts."""
-    codes = _key_codes(buf, rows, outputs)
+def _plan(buf: bytearray, rows: BlockRows, outputs: Outputs, source: Path) -> _Plan | None:
+    """Key codes (new values get their file names here, in the reading thread) and the counts;
+    None for a block of blank lines only. Raises `Refused` before changing anything."""
+    _check_utf8(buf, rows.consumed, source)
+    if rows.starts.size and int((rows.ends - rows.starts).max()) > FIELD_SIZE_LIMIT:
+        raise Refused(f"a row longer than csv's field limit ({FIELD_SIZE_LIMIT} bytes)")  # csv names the line
+    codes = _key_codes(buf, rows, outputs) if rows.starts.size else None
+    outputs.result.blank_lines += rows.blank
+    if codes is None:
+        return None
     counts = np.bincount(codes)
     present = np.flatnonzero(counts)
     for code, n in zip(present.tolist(), counts[present].tolist(), strict=True):
         outputs.count(code, n)
-    outputs.result.blank_lines += rows.blank
     return _Plan(codes, present.tolist(), counts[present])
 
 

@@ -226,3 +226,66 @@ def test_random_tables_give_the_same_files_or_the_same_error(
         except InputError as exc:
             found[reader] = (exc.where, exc.message)
     assert found["auto"] == found["streaming"]
+
+
+# Found by review: each failed before its fix.
+
+
+def test_blocks_of_blank_lines_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vectorised, "BLOCK_BYTES", 7)
+    for name, content, rows, blank in (
+        ("end.csv", b"a,k\n\n\n", 0, 2),
+        ("mid.csv", b"a,k\n1,x\n" + b"\n" * 17 + b"2,y\n", 2, 17),
+    ):
+        src = tmp_path / name
+        src.write_bytes(content)
+        result = split_csv(src, tmp_path / name.replace(".", "_"), column="k")
+        assert (result.reader, result.rows, result.blank_lines) == ("vectorised", rows, blank)
+
+
+@pytest.mark.parametrize("keys", [[b"a", b"a\x00"], [b"", b"\x00"], [b"abcdefgh", b"abcdefgh\x00", b"abcdefghi"]])
+def test_keys_differing_by_nul_or_length_stay_apart(tmp_path: Path, keys: list[bytes]) -> None:
+    src = tmp_path / "in.csv"
+    src.write_bytes(b"a,k\n" + b"".join(b"%d,%s\n" % (i, k) for i, k in enumerate(keys * 2)))
+    auto = split_csv(src, tmp_path / "auto", column="k")
+    split_csv(src, tmp_path / "streaming", column="k", reader="streaming")
+    assert auto.reader == "vectorised" and len(auto.files) == len(keys)
+    assert outputs(tmp_path / "auto") == outputs(tmp_path / "streaming")
+
+
+def test_a_hash_collision_hands_over_instead_of_merging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from csv_splitter_app import blocks
+
+    monkeypatch.setattr(blocks, "_MULTIPLIER", blocks.np.uint64(0))  # every long key hashes alike
+    src = tmp_path / "in.csv"
+    src.write_bytes(b"a,k\n1,a-long-key-one\n2,a-long-key-two\n")
+    result = split_csv(src, tmp_path / "out", column="k")
+    assert result.reader == "vectorised, then streaming from line 2"
+    assert result.counts == {"a-long-key-one": 1, "a-long-key-two": 1}
+
+
+def test_a_field_over_csvs_limit_gets_csvs_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import csv
+
+    from csv_splitter_app import records
+
+    monkeypatch.setattr(vectorised, "FIELD_SIZE_LIMIT", 100)
+    monkeypatch.setattr(records, "FIELD_SIZE_LIMIT", 100)
+    old = csv.field_size_limit(100)
+    try:
+        src = tmp_path / "in.csv"
+        src.write_bytes(b"a,k\n1,x\n2," + b"y" * 150 + b"\n3,x\n")
+        with pytest.raises(InputError) as info:
+            split_csv(src, tmp_path / "out", column="k")
+    finally:
+        csv.field_size_limit(old)
+    assert (info.value.where, info.value.message) == ("in.csv:3", "malformed CSV: field larger than field limit (100)")
+
+
+def test_crlf_split_by_a_block_boundary_stays_vectorised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    row = b"1,site,value\r\n"  # 14 bytes: every 27-byte block holds a row and ends on the next CR
+    monkeypatch.setattr(vectorised, "BLOCK_BYTES", 27)
+    src = tmp_path / "in.csv"
+    src.write_bytes(b"a,k,v\r\n" + row * 50)
+    result = split_csv(src, tmp_path / "out", column="k")
+    assert result.reader == "vectorised" and result.rows == 50
