@@ -76,7 +76,7 @@ def main() -> None:
     )
     for manifest in sorted(root.glob("gears/*/src/docker/manifest.json")):
         tool = manifest.parents[2].name
-        pex = root / pex_output_path(tool)
+        pex = root / "dist" / pex_output_path(tool)
         if not pex.is_file():
             print(f"{tool:18s} not built: ./pants package gears/{tool}::")
             continue
