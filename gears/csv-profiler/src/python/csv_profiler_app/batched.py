@@ -42,7 +42,7 @@ import polars as pl
 from csv_profiler_app.batch_columns import DTYPES, NUMERIC, BatchedColumn, Key
 from csv_profiler_app.block_correlation import correlate
 from csv_profiler_app.blocks import BLOCK_BYTES
-from csv_profiler_app.columns import _Column, stream_block_rows
+from csv_profiler_app.columns import _Column, profile_result, stream_block_rows
 from csv_profiler_app.duplicates import RowDuplicates
 from csv_profiler_app.frames import Frames
 from csv_profiler_app.sketches import _Correlation
@@ -91,14 +91,7 @@ def profile_batched(
     finally:
         frames.close()
     finished = [c.finish() for c in columns]
-    return {
-        "source": source.name,
-        "rows": rows,
-        "blank_lines_skipped": blank,
-        "duplicate_rows": duplicates.result(),
-        "columns": [c.result(top_n, bins) for c in finished],
-        "correlation": correlation.result(finished),
-    }
+    return profile_result(source.name, rows, blank, duplicates, finished, correlation, top_n, bins)
 
 
 class _Balance:

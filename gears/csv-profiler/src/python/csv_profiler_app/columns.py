@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from csv_profiler_app.sketches import HyperLogLog, SampledMoments, _Numeric, _Part
+from csv_profiler_app.duplicates import RowDuplicates
+from csv_profiler_app.sketches import HyperLogLog, SampledMoments, _Correlation, _Numeric, _Part
 
 TYPES = ("integer", "float", "boolean", "date", "string")
 QUANTILES = (("p05", 0.05), ("p25", 0.25), ("p50", 0.50), ("p75", 0.75), ("p95", 0.95))
@@ -389,4 +390,25 @@ def _numeric_summary(stats: SampledMoments, kind: str, bins: int) -> dict[str, A
         "quantiles": {name: _finite(_quantile(ordered, p)) for name, p in QUANTILES},
         "quantiles_exact": stats.seen <= stats.k,
         "histogram": _histogram(ordered, float(stats.lo), float(stats.hi), stats.n, integer, bins),
+    }
+
+
+def profile_result(
+    source: str,
+    rows: int,
+    blank: int,
+    duplicates: RowDuplicates,
+    columns: list[_Column],
+    correlation: _Correlation,
+    top_n: int,
+    bins: int,
+) -> dict[str, Any]:
+    """The profile as both engines return it: its shape written once, so they cannot drift."""
+    return {
+        "source": source,
+        "rows": rows,
+        "blank_lines_skipped": blank,
+        "duplicate_rows": duplicates.result(),
+        "columns": [c.result(top_n, bins) for c in columns],
+        "correlation": correlation.result(columns),
     }

@@ -26,7 +26,7 @@ from polygear.core.errors import InputError
 from polygear.core.tabular import not_utf8_error, resolve_delimiter
 
 from csv_profiler_app.blocks import Unsupported
-from csv_profiler_app.columns import _Column, stream_block_rows
+from csv_profiler_app.columns import _Column, profile_result, stream_block_rows
 from csv_profiler_app.duplicates import RowDuplicates, row_hashes
 from csv_profiler_app.report import metadata_summary, write_report
 from csv_profiler_app.sketches import _Correlation
@@ -178,11 +178,4 @@ def profile_streaming(
             raise not_utf8_error(source) from None
         except csv.Error as exc:
             raise InputError(f"{source.name}:{reader.line_num}", f"malformed CSV: {exc}") from None
-    return {
-        "source": source.name,
-        "rows": rows,
-        "blank_lines_skipped": blank,
-        "duplicate_rows": duplicates.result(),
-        "columns": [c.result(top_n, bins) for c in columns],
-        "correlation": correlation.result(columns),
-    }
+    return profile_result(source.name, rows, blank, duplicates, columns, correlation, top_n, bins)
